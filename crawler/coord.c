@@ -1,0 +1,1207 @@
+/*
+ * coord: the coordinator process (see coord.h).
+ *
+ * One thread, one poll loop over: a signal self-pipe, and one channel per
+ * child. Owns the store (the only writer), the scheduler, the job table
+ * and the children. Children are forked before the store is opened; a child
+ * respawned later closes every descriptor but its channel and stderr, and
+ * never touches the database handle it inherited.
+ *
+ * A page job goes: leased URL -> FETCH at a fetcher -> FETCH_RESULT ->
+ * (HTML: PARSE at a parser -> PARSE_RESULT) -> recorded and finished. A
+ * robots job goes FETCH -> FETCH_RESULT -> parsed here with parse/robots.
+ *
+ * Invariants:
+ *  1. A child never has more outstanding jobs than its capacity.
+ *  2. Every job in the table is at exactly one child, or waiting in the
+ *     parse queue (parse stage, child NULL).
+ *  3. A URL is finished (DONE/FAILED/SKIPPED) in the store only in the same
+ *     transaction as its page row and links, so a kill at any moment leaves
+ *     it either recorded whole or still IN_FLIGHT (requeued at start-up).
+ *  4. Memory is bounded: the parse queue is bounded by the fetch credits
+ *     (fetching pauses while it is long); ready URLs are bounded per host.
+ */
+#define _GNU_SOURCE
+#include "crawler/coord.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crawler/frame.h"
+#include "crawler/hash.h"
+#include "crawler/log.h"
+#include "crawler/msg.h"
+#include "crawler/progress.h"
+#include "crawler/sched.h"
+#include "crawler/scope.h"
+#include "crawler/xalloc.h"
+#include "fetch/fetch.h"
+#include "parse/parse.h"
+#include "parse/robots.h"
+#include "parse/url.h"
+#include "store/store.h"
+
+#define LEASE_BATCH 8
+#define COMMIT_INTERVAL_MS 250
+#define STOP_GRACE_MS 5000
+#define PARSE_TIMEOUT_MS 30000
+#define ROBOTS_TTL_MS (24LL * 3600 * 1000)
+#define ROBOTS_MAX_ATTEMPTS 3
+#define MAX_BACKOFF_MS (5LL * 60 * 1000)
+#define MAX_RETRY_AFTER_MS (3600LL * 1000)
+#define SEEN_CACHE_SLOTS ((size_t)1 << 20)
+#define ROBOTS_JOB_BIT (1ULL << 62)
+
+enum role { ROLE_FETCH, ROLE_PARSE };
+enum job_kind { JOB_PAGE, JOB_ROBOTS };
+enum job_stage { STAGE_FETCH, STAGE_PARSE };
+
+struct child {
+    enum role role;
+    pid_t pid;               /* 0 when not running */
+    struct chan ch;
+    int capacity;
+    int n_out;
+    int n_deaths;
+    int64_t respawn_at_ms;
+};
+
+struct job {
+    uint64_t id;
+    enum job_kind kind;
+    enum job_stage stage;
+    struct child *child;     /* NULL while queued for a parser */
+    struct host *host;
+    struct url_lease url;    /* pages only */
+    int64_t started_ms;
+    struct fetch_result fr;  /* kept from fetch to parse; body not kept */
+    char *body;              /* owned copy while queued for a parser */
+    size_t body_len;
+    struct job *next_queued;
+};
+
+struct coord {
+    const struct config *cfg;
+    struct store *store;
+    struct sched sched;
+    struct scope *scope;
+    struct child *children;
+    int n_children;
+    struct imap jobs;
+    struct job *parse_head, *parse_tail;
+    int n_parse_queued;
+    int64_t *seen;             /* hash cache in front of urls.hash */
+    int64_t n_finished;        /* pages done or failed, all runs */
+    int n_page_jobs;           /* pages being fetched or parsed */
+    int64_t last_commit_ms;
+    int stopping;
+    int64_t stop_deadline_ms;
+    int failed;                /* a store error: stop and report */
+    struct progress progress;
+};
+
+static volatile sig_atomic_t n_signals;
+static volatile sig_atomic_t got_sigchld;
+static int sig_pipe[2] = {-1, -1};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Store times (next_at_ms, robots age) are wall-clock: they outlive the
+ * process. Scheduling inside the process uses the monotonic clock. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    if (sig == SIGCHLD)
+        got_sigchld = 1;
+    else
+        n_signals++;
+    ssize_t ignored = write(sig_pipe[1], "x", 1);
+    (void)ignored;
+    errno = saved;
+}
+
+static int install_signals(void)
+{
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -errno;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGCHLD, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    return 0;
+}
+
+/* --- Children ------------------------------------------------------------ */
+
+static void child_setup(int fd, const char *name)
+{
+    /* Die with the coordinator, whatever killed it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_NAME, name);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN; /* the terminal's ^C is the coordinator's */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGCHLD, &sa, NULL);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+    }
+    dup2(fd, 3);
+    close_range(4, ~0U, 0);
+    if (devnull > 3)
+        close(devnull);
+}
+
+static int spawn(struct coord *c, struct child *ch)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        int is_fetch = ch->role == ROLE_FETCH;
+        child_setup(sv[1], is_fetch ? "crawler-fetch" : "crawler-parse");
+        if (getppid() != parent)
+            _exit(1);
+        log_init(is_fetch ? "fetch" : "parse",
+                 c->cfg->verbose ? LOG_DEBUG : LOG_WARN);
+        int rc = is_fetch ? fetch_main(3, c->cfg) : parse_main(3, c->cfg);
+        _exit(rc);
+    }
+    close(sv[1]);
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    chan_init(&ch->ch, sv[0]);
+    ch->pid = pid;
+    ch->n_out = 0;
+    return 0;
+}
+
+static struct child *pick_child(struct coord *c, enum role role)
+{
+    struct child *best = NULL;
+    for (int i = 0; i < c->n_children; i++) {
+        struct child *ch = &c->children[i];
+        if (ch->role != role || ch->pid == 0 || ch->n_out >= ch->capacity)
+            continue;
+        if (!best || ch->capacity - ch->n_out > best->capacity - best->n_out)
+            best = ch;
+    }
+    return best;
+}
+
+/* --- Store helpers ------------------------------------------------------- */
+
+static void check_store(struct coord *c, int rc, const char *what)
+{
+    if (rc >= 0 || c->failed)
+        return;
+    log_error("cannot %s: %s", what, store_errmsg(c->store));
+    c->failed = 1;
+    c->stopping = 1;
+}
+
+static void begin(struct coord *c)
+{
+    check_store(c, store_begin(c->store), "begin a transaction");
+}
+
+static void commit(struct coord *c, int64_t now)
+{
+    check_store(c, store_commit(c->store), "commit");
+    c->last_commit_ms = now;
+}
+
+static struct host *host_for(struct coord *c, const char *url)
+{
+    size_t len = url_origin_len(url);
+    struct host *h = sched_find(&c->sched, url, len);
+    if (h)
+        return h;
+    int64_t id;
+    int rc = store_host_id(c->store, url, len, &id);
+    check_store(c, rc, "add a host");
+    if (rc < 0)
+        return NULL;
+    h = sched_host(&c->sched, id);
+    if (!h) {
+        h = sched_add(&c->sched, id, url, len);
+        struct host_row row;
+        if (store_host_load(c->store, id, &row) == 0) {
+            h->robots_state = row.robots_state;
+            h->robots_fetched_ms = row.robots_fetched_ms;
+            h->crawl_delay_ms = row.crawl_delay_ms;
+            h->n_queued = row.n_queued;
+            host_row_release(&row);
+        }
+    }
+    return h;
+}
+
+static int seen_hit(struct coord *c, int64_t hash)
+{
+    return c->seen[(uint64_t)hash & (SEEN_CACHE_SLOTS - 1)] == hash;
+}
+
+static void seen_add(struct coord *c, int64_t hash)
+{
+    c->seen[(uint64_t)hash & (SEEN_CACHE_SLOTS - 1)] = hash;
+}
+
+/* Adds one discovered URL to the frontier, queued or skipped with the
+ * reason it will not be fetched. */
+static void add_url(struct coord *c, const char *url, int64_t hash,
+                    const char *reason, int depth, int hops, int64_t from_id)
+{
+    if (seen_hit(c, hash))
+        return;
+    const struct config *cfg = c->cfg;
+    if (!reason)
+        reason = scope_check(c->scope, url);
+    if (!reason && cfg->max_depth > 0 && depth > cfg->max_depth)
+        reason = "depth";
+    if (!reason && hops > cfg->max_redirects)
+        reason = "redirects";
+    struct host *h = reason ? NULL : host_for(c, url);
+    if (!reason && !h)
+        return;
+    struct url_new u = {
+        .url = url,
+        .hash = hash,
+        .host_id = h ? h->id : 0,
+        .state = reason ? URL_SKIPPED : URL_QUEUED,
+        .reason = reason,
+        .depth = depth,
+        .hops = hops,
+        .from_id = from_id,
+    };
+    int rc = store_url_add(c->store, &u);
+    check_store(c, rc, "add a URL");
+    if (rc == 1) {
+        h->n_queued++;
+        sched_update(&c->sched, h);
+    }
+    /* Skips that a later, followable path can undo stay out of the cache. */
+    if (rc >= 0 && (!reason || strcmp(reason, "nofollow") != 0) &&
+        (!reason || strcmp(reason, "depth") != 0))
+        seen_add(c, hash);
+}
+
+static const char *link_reject_reason(int error)
+{
+    switch (error) {
+    case URL_ESCHEME:
+        return "scheme";
+    case URL_ETOOLONG:
+        return "too long";
+    default:
+        return "invalid";
+    }
+}
+
+/* --- Finishing jobs ------------------------------------------------------ */
+
+static void job_free(struct coord *c, struct job *j)
+{
+    imap_del(&c->jobs, j->id);
+    url_lease_release(&j->url);
+    fetch_result_release(&j->fr);
+    free(j->body);
+    free(j);
+}
+
+static void host_done_with(struct coord *c, struct host *h)
+{
+    h->in_flight--;
+    sched_update(&c->sched, h);
+}
+
+/* Ends a page job with a final state; the page row (if any) is written by
+ * the caller in the same transaction. */
+static void page_finish(struct coord *c, struct job *j, int state,
+                        const char *reason)
+{
+    begin(c);
+    check_store(c, store_url_finish(c->store, j->url.id, state, reason,
+                                    j->url.attempts),
+                "finish a URL");
+    c->n_page_jobs--;
+    if (state == URL_DONE || state == URL_FAILED)
+        c->n_finished++;
+    job_free(c, j);
+}
+
+/* Puts a page job's URL back in its host's ready queue after a failed
+ * attempt, or fails it when its attempts are used up. */
+static void page_retry(struct coord *c, struct job *j, const char *why)
+{
+    j->url.attempts++;
+    if (j->url.attempts >= c->cfg->max_attempts) {
+        c->progress.n_errors++;
+        page_finish(c, j, URL_FAILED, why);
+        return;
+    }
+    begin(c);
+    check_store(c, store_url_finish(c->store, j->url.id, URL_IN_FLIGHT, NULL,
+                                    j->url.attempts),
+                "count an attempt");
+    host_push_ready(j->host, &j->url, 1);
+    j->url.url = NULL; /* moved to the ready queue */
+    sched_update(&c->sched, j->host);
+    c->n_page_jobs--;
+    job_free(c, j);
+}
+
+static void record_page(struct coord *c, struct job *j,
+                        const struct fetch_result *fr,
+                        const struct parse_result *pr, int64_t *page_id)
+{
+    begin(c);
+    check_store(c, store_page_add(c->store, j->url.id, fr, pr, page_id),
+                "record a page");
+    c->progress.n_pages++;
+    c->progress.n_bytes += fr->body_len;
+}
+
+static int is_html(const char *ct)
+{
+    return !*ct || strncasecmp(ct, "text/html", 9) == 0 ||
+           strncasecmp(ct, "application/xhtml+xml", 21) == 0;
+}
+
+static int has_token(const char *s, const char *token)
+{
+    return s && strcasestr(s, token) != NULL;
+}
+
+/* Back-off after an error from a host: Retry-After when given, else an
+ * exponential delay per consecutive error. */
+static void host_backoff(struct coord *c, struct host *h, int64_t retry_s,
+                         int64_t now)
+{
+    h->error_streak++;
+    if (retry_s > 0) {
+        int64_t ms = retry_s * 1000;
+        if (ms > MAX_RETRY_AFTER_MS)
+            ms = MAX_RETRY_AFTER_MS;
+        if (h->next_at_ms < now + ms)
+            h->next_at_ms = now + ms;
+        return;
+    }
+    int64_t base = c->cfg->delay_ms > 250 ? c->cfg->delay_ms : 250;
+    int shift = h->error_streak > 10 ? 10 : h->error_streak - 1;
+    h->backoff_ms = base << shift;
+    if (h->backoff_ms > MAX_BACKOFF_MS)
+        h->backoff_ms = MAX_BACKOFF_MS;
+    int64_t at = now + host_gap_ms(&c->sched, h);
+    if (h->next_at_ms < at)
+        h->next_at_ms = at;
+}
+
+static void queue_parse(struct coord *c, struct job *j, const char *body,
+                        size_t len)
+{
+    j->stage = STAGE_PARSE;
+    j->child = NULL;
+    j->body = xmemdup0(body, len);
+    j->body_len = len;
+    j->next_queued = NULL;
+    if (c->parse_tail)
+        c->parse_tail->next_queued = j;
+    else
+        c->parse_head = j;
+    c->parse_tail = j;
+    c->n_parse_queued++;
+}
+
+static void add_redirect(struct coord *c, struct job *j, const char *location)
+{
+    char *target = NULL;
+    int rc = url_normalize(location, j->url.url, (size_t)c->cfg->max_url_bytes,
+                           &target);
+    int64_t hash;
+    if (rc == 0) {
+        hash = hash64(target, strlen(target));
+        add_url(c, target, hash, NULL, j->url.depth, j->url.hops + 1,
+                j->url.id);
+    } else {
+        hash = hash64(location, strlen(location));
+        add_url(c, location, hash, link_reject_reason(rc), j->url.depth,
+                j->url.hops + 1, j->url.id);
+    }
+    check_store(c, store_link_add(c->store, j->url.id, hash, LINK_REDIRECT,
+                                  0),
+                "record a redirect");
+    free(target);
+}
+
+static void on_page_fetched(struct coord *c, struct job *j,
+                            struct fetch_result *fr, int64_t now)
+{
+    struct host *h = j->host;
+    host_done_with(c, h);
+    int transient = (fr->curl_code != 0 && !fr->truncated) ||
+                    fr->status == 429 || fr->status >= 500;
+    if (transient) {
+        int64_t page_id;
+        record_page(c, j, fr, NULL, &page_id);
+        host_backoff(c, h, fr->retry_after_s, now);
+        sched_update(&c->sched, h);
+        char why[160];
+        if (fr->status)
+            snprintf(why, sizeof why, "http %d", fr->status);
+        else
+            snprintf(why, sizeof why, "%s", fr->error);
+        page_retry(c, j, why);
+        return;
+    }
+    h->error_streak = 0;
+    h->backoff_ms = 0;
+    if (fr->status >= 200 && fr->status < 300 && fr->body_len > 0 &&
+        is_html(fr->content_type)) {
+        queue_parse(c, j, fr->body, fr->body_len);
+        j->fr = *fr;
+        j->fr.body = NULL;
+        j->fr.body_len = fr->body_len;
+        memset(fr, 0, sizeof *fr); /* strings moved into the job */
+        return;
+    }
+    int64_t page_id;
+    record_page(c, j, fr, NULL, &page_id);
+    if (fr->status >= 300 && fr->status < 400 && *fr->location)
+        add_redirect(c, j, fr->location);
+    page_finish(c, j, URL_DONE, NULL);
+}
+
+static void on_robots_fetched(struct coord *c, struct job *j,
+                              const struct fetch_result *fr, int64_t now)
+{
+    struct host *h = j->host;
+    h->robots_in_flight = 0;
+    h->in_flight--;
+    struct host_row row = {.id = h->id};
+    int with_text = 0;
+    robots_free(h->robots);
+    h->robots = NULL;
+    if (fr->curl_code == 0 && fr->status >= 200 && fr->status < 300) {
+        char token[64];
+        robots_agent_token(c->cfg->user_agent, token, sizeof token);
+        h->robots = robots_parse(fr->body, fr->body_len, token);
+        h->robots_state = ROBOTS_PARSED;
+        row.robots_txt = (char *)fr->body;
+        row.robots_len = fr->body_len;
+        with_text = 1;
+    } else if (fr->curl_code == 0 && fr->status >= 400 && fr->status < 500) {
+        h->robots = robots_allow_all();
+        h->robots_state = ROBOTS_NONE;
+    } else if (c->cfg->robots_error_allow) {
+        h->robots = robots_allow_all();
+        h->robots_state = ROBOTS_NONE;
+    } else {
+        /* RFC 9309 2.3.1.4: unreachable means fully disallowed for now.
+         * The host waits; its URLs stay queued for a later attempt. */
+        h->robots_attempts++;
+        log_warn("robots.txt unavailable host=%s status=%d error=\"%s\"",
+                 h->origin, fr->status, fr->error);
+        host_backoff(c, h, fr->retry_after_s, now);
+        if (h->robots_attempts >= ROBOTS_MAX_ATTEMPTS) {
+            h->parked = 1;
+            c->progress.n_hosts_parked++;
+        }
+        h->robots_state = ROBOTS_UNKNOWN;
+    }
+    if (h->robots_state != ROBOTS_UNKNOWN) {
+        h->robots_attempts = 0;
+        h->robots_fetched_ms = wall_ms();
+        int64_t cd = robots_crawl_delay_ms(h->robots);
+        if (cd > c->cfg->max_crawl_delay_ms)
+            cd = c->cfg->max_crawl_delay_ms;
+        h->crawl_delay_ms = cd;
+    }
+    row.robots_state = h->robots_state;
+    row.robots_fetched_ms = h->robots_fetched_ms;
+    row.crawl_delay_ms = h->crawl_delay_ms;
+    row.delay_ms = host_gap_ms(&c->sched, h);
+    row.error_streak = h->error_streak;
+    begin(c);
+    check_store(c, store_host_save(c->store, &row, with_text),
+                "save robots.txt");
+    sched_update(&c->sched, h);
+    job_free(c, j);
+}
+
+static void on_fetch_result(struct coord *c, struct child *ch,
+                            const struct frame *f, int64_t now)
+{
+    struct job *j = imap_get(&c->jobs, f->job);
+    struct fetch_result fr;
+    if (!j || j->child != ch || msg_get_fetch_result(f, &fr) < 0) {
+        log_error("unexpected fetch result job=%llu",
+                  (unsigned long long)f->job);
+        return;
+    }
+    ch->n_out--;
+    if (j->kind == JOB_ROBOTS)
+        on_robots_fetched(c, j, &fr, now);
+    else
+        on_page_fetched(c, j, &fr, now);
+    fetch_result_release(&fr);
+}
+
+static void record_links(struct coord *c, struct job *j,
+                         const struct parse_result *pr, int follow)
+{
+    for (size_t i = 0; i < pr->n_links; i++) {
+        const struct link *l = &pr->links[i];
+        int64_t hash = l->error ? hash64(l->url, strlen(l->url)) : l->hash;
+        check_store(c, store_link_add(c->store, j->url.id, hash, l->kind,
+                                      l->flags),
+                    "record a link");
+        const char *reason = NULL;
+        if (l->error)
+            reason = link_reject_reason(l->error);
+        else if (!follow || (l->flags & LINK_NOFOLLOW))
+            reason = "nofollow";
+        int hops = l->kind == LINK_REDIRECT ? j->url.hops + 1 : 0;
+        int depth = l->kind == LINK_REDIRECT ? j->url.depth
+                                             : j->url.depth + 1;
+        add_url(c, l->url, hash, reason, depth, hops, j->url.id);
+    }
+}
+
+static void on_parse_result(struct coord *c, struct child *ch,
+                            const struct frame *f)
+{
+    struct job *j = imap_get(&c->jobs, f->job);
+    struct parse_result pr;
+    if (!j || j->child != ch || msg_get_parse_result(f, &pr) < 0) {
+        log_error("unexpected parse result job=%llu",
+                  (unsigned long long)f->job);
+        return;
+    }
+    ch->n_out--;
+    if (has_token(j->fr.x_robots_tag, "noindex") ||
+        has_token(j->fr.x_robots_tag, "none"))
+        pr.meta_robots |= META_NOINDEX;
+    if (has_token(j->fr.x_robots_tag, "nofollow") ||
+        has_token(j->fr.x_robots_tag, "none"))
+        pr.meta_robots |= META_NOFOLLOW;
+    int64_t page_id;
+    record_page(c, j, &j->fr, &pr, &page_id);
+    if (!(pr.meta_robots & META_NOINDEX) && (*pr.title || *pr.text))
+        check_store(c, store_text_add(c->store, page_id, pr.title, pr.text),
+                    "index text");
+    record_links(c, j, &pr, !(pr.meta_robots & META_NOFOLLOW));
+    parse_result_release(&pr);
+    page_finish(c, j, URL_DONE, NULL);
+}
+
+/* --- Dispatch ------------------------------------------------------------ */
+
+static void send_fetch(struct coord *c, struct child *ch, struct job *j,
+                       const char *url, int64_t now)
+{
+    struct fetch_job m = {
+        .kind = j->kind == JOB_ROBOTS ? FETCH_ROBOTS : FETCH_PAGE,
+        .url = (char *)url,
+    };
+    msg_put_fetch_job(&ch->ch.out, j->id, &m);
+    ch->n_out++;
+    j->child = ch;
+    j->stage = STAGE_FETCH;
+    j->started_ms = now;
+    imap_put(&c->jobs, j->id, j);
+    struct host *h = j->host;
+    h->in_flight++;
+    h->next_at_ms = now + host_gap_ms(&c->sched, h);
+}
+
+static void start_robots(struct coord *c, struct child *ch, struct host *h,
+                         int64_t now)
+{
+    struct job *j = xcalloc(1, sizeof *j);
+    j->id = ROBOTS_JOB_BIT | (uint64_t)h->id;
+    j->kind = JOB_ROBOTS;
+    j->host = h;
+    h->robots_in_flight = 1;
+    char url[4096];
+    snprintf(url, sizeof url, "%s/robots.txt", h->origin);
+    send_fetch(c, ch, j, url, now);
+}
+
+static void refill(struct coord *c, struct host *h)
+{
+    struct url_lease l[LEASE_BATCH];
+    int n = 0;
+    int rc = store_url_lease(c->store, h->id, LEASE_BATCH, l, &n);
+    check_store(c, rc, "lease URLs");
+    if (rc < 0)
+        return;
+    for (int i = 0; i < n; i++)
+        host_push_ready(h, &l[i], 0);
+    /* The count is a hint kept in memory; the store is the truth. */
+    h->n_queued = n < LEASE_BATCH ? 0 : h->n_queued - n;
+    if (h->n_queued < 0)
+        h->n_queued = 0;
+}
+
+static int page_budget_left(const struct coord *c)
+{
+    return c->cfg->max_pages == 0 ||
+           c->n_finished + c->n_page_jobs < c->cfg->max_pages;
+}
+
+static void dispatch_parses(struct coord *c, int64_t now)
+{
+    while (c->parse_head) {
+        struct child *ch = pick_child(c, ROLE_PARSE);
+        if (!ch)
+            return;
+        struct job *j = c->parse_head;
+        c->parse_head = j->next_queued;
+        if (!c->parse_head)
+            c->parse_tail = NULL;
+        c->n_parse_queued--;
+        struct parse_job m = {
+            .kind = PARSE_HTML,
+            .url = j->url.url,
+            .content_type = j->fr.content_type,
+            .body = j->body,
+            .body_len = j->body_len,
+        };
+        msg_put_parse_job(&ch->ch.out, j->id, &m);
+        free(j->body);
+        j->body = NULL;
+        ch->n_out++;
+        j->child = ch;
+        j->started_ms = now;
+    }
+}
+
+static void dispatch_fetches(struct coord *c, int64_t now)
+{
+    /* While parsers lag, fetching waits: bodies would pile up here. */
+    while (c->n_parse_queued < 4 * c->cfg->n_parsers + 8) {
+        struct child *ch = pick_child(c, ROLE_FETCH);
+        if (!ch || !page_budget_left(c))
+            return;
+        int64_t wait;
+        struct host *h = sched_next(&c->sched, now, &wait);
+        if (!h)
+            return;
+        if (host_needs_robots(&c->sched, h)) {
+            start_robots(c, ch, h, now);
+            sched_update(&c->sched, h);
+            continue;
+        }
+        if (h->n_ready == 0 && h->n_queued > 0)
+            refill(c, h);
+        struct url_lease l;
+        if (!host_pop_ready(h, &l)) {
+            sched_update(&c->sched, h);
+            continue;
+        }
+        const char *rule = NULL;
+        if (c->cfg->robots && h->robots &&
+            !robots_allows(h->robots, url_path(l.url), &rule)) {
+            char reason[600];
+            snprintf(reason, sizeof reason, "robots: %s",
+                     rule ? rule : "disallowed");
+            begin(c);
+            check_store(c, store_url_finish(c->store, l.id, URL_SKIPPED,
+                                            reason, l.attempts),
+                        "skip a URL");
+            url_lease_release(&l);
+            sched_update(&c->sched, h);
+            continue;
+        }
+        struct job *j = xcalloc(1, sizeof *j);
+        j->id = (uint64_t)l.id;
+        j->kind = JOB_PAGE;
+        j->host = h;
+        j->url = l;
+        c->n_page_jobs++;
+        send_fetch(c, ch, j, l.url, now);
+        sched_update(&c->sched, h);
+    }
+}
+
+/* --- Supervision --------------------------------------------------------- */
+
+static void requeue_child_jobs(struct coord *c, struct child *ch)
+{
+    size_t i = 0;
+    struct job *j;
+    struct job **lost = NULL;
+    size_t n = 0;
+    while ((j = imap_next(&c->jobs, &i, NULL)))
+        if (j->child == ch) {
+            lost = xrealloc(lost, (n + 1) * sizeof *lost);
+            lost[n++] = j;
+        }
+    for (size_t k = 0; k < n; k++) {
+        j = lost[k];
+        if (j->kind == JOB_ROBOTS) {
+            j->host->robots_in_flight = 0;
+            host_done_with(c, j->host);
+            job_free(c, j);
+        } else if (j->stage == STAGE_FETCH) {
+            host_done_with(c, j->host);
+            page_retry(c, j, "fetcher crashed");
+        } else {
+            int64_t page_id;
+            /* A document that keeps killing parsers is quarantined. */
+            if (j->url.attempts + 1 >= c->cfg->max_attempts) {
+                record_page(c, j, &j->fr, NULL, &page_id);
+            }
+            page_retry(c, j, "crashed or stalled the parser");
+        }
+    }
+    free(lost);
+    ch->n_out = 0;
+}
+
+static void child_lost(struct coord *c, struct child *ch, int64_t now)
+{
+    if (ch->pid > 0)
+        kill(ch->pid, SIGKILL);
+    close(ch->ch.fd);
+    chan_release(&ch->ch);
+    ch->pid = -ch->pid; /* dead, not yet reaped: negative until waitpid */
+    requeue_child_jobs(c, ch);
+    ch->n_deaths++;
+    int shift = ch->n_deaths > 6 ? 6 : ch->n_deaths;
+    ch->respawn_at_ms = now + (50LL << shift);
+}
+
+static void reap(struct coord *c)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (int i = 0; i < c->n_children; i++) {
+            struct child *ch = &c->children[i];
+            if (ch->pid != pid && ch->pid != -pid)
+                continue;
+            const char *role = ch->role == ROLE_FETCH ? "fetcher" : "parser";
+            if (WIFSIGNALED(status))
+                log_warn("%s exited on signal %d pid=%d", role,
+                         WTERMSIG(status), (int)pid);
+            else if (!c->stopping)
+                log_warn("%s exited with status %d pid=%d", role,
+                         WEXITSTATUS(status), (int)pid);
+            if (ch->pid > 0)
+                child_lost(c, ch, now_ms());
+            ch->pid = 0;
+        }
+    }
+}
+
+static void respawn_due(struct coord *c, int64_t now)
+{
+    for (int i = 0; i < c->n_children; i++) {
+        struct child *ch = &c->children[i];
+        if (ch->pid != 0 || ch->respawn_at_ms > now || c->stopping)
+            continue;
+        int rc = spawn(c, ch);
+        if (rc < 0) {
+            log_error("cannot fork a child: %s", strerror(-rc));
+            ch->respawn_at_ms = now + 1000;
+        }
+    }
+}
+
+static void kill_stalled_parsers(struct coord *c, int64_t now)
+{
+    size_t i = 0;
+    struct job *j;
+    while ((j = imap_next(&c->jobs, &i, NULL))) {
+        if (j->stage != STAGE_PARSE || !j->child || j->child->pid <= 0)
+            continue;
+        if (now - j->started_ms < PARSE_TIMEOUT_MS)
+            continue;
+        log_warn("parser stalled on a document, killing it url=%s",
+                 j->url.url);
+        kill(j->child->pid, SIGKILL);
+    }
+}
+
+/* --- The loop ------------------------------------------------------------ */
+
+static void read_child(struct coord *c, struct child *ch, int64_t now)
+{
+    for (;;) {
+        int rc = chan_fill(&ch->ch);
+        if (rc == -EAGAIN)
+            break;
+        if (rc < 0) {
+            if (!c->stopping)
+                log_warn("lost the channel to a child pid=%d", (int)ch->pid);
+            child_lost(c, ch, now);
+            return;
+        }
+        struct frame f;
+        while ((rc = chan_next(&ch->ch, &f)) == 1) {
+            if (f.type == FRAME_FETCH_RESULT && ch->role == ROLE_FETCH)
+                on_fetch_result(c, ch, &f, now);
+            else if (f.type == FRAME_PARSE_RESULT && ch->role == ROLE_PARSE)
+                on_parse_result(c, ch, &f);
+            else
+                rc = FRAME_EPROTO;
+            if (rc < 0)
+                break;
+        }
+        if (rc < 0) {
+            log_error("protocol error from a child pid=%d", (int)ch->pid);
+            child_lost(c, ch, now);
+            return;
+        }
+    }
+}
+
+static int64_t poll_timeout(struct coord *c, int64_t now)
+{
+    int64_t t = 1000;
+    int64_t wait;
+    if (c->sched.n_heap > 0 && page_budget_left(c)) {
+        struct host *h = c->sched.heap[0];
+        wait = h->next_at_ms - now;
+        if (wait < t)
+            t = wait;
+    }
+    wait = c->last_commit_ms + COMMIT_INTERVAL_MS - now;
+    if (wait < t)
+        t = wait;
+    for (int i = 0; i < c->n_children; i++)
+        if (c->children[i].pid == 0 &&
+            c->children[i].respawn_at_ms - now < t)
+            t = c->children[i].respawn_at_ms - now;
+    return t < 0 ? 0 : t;
+}
+
+static int crawl_done(const struct coord *c)
+{
+    if (c->jobs.len > 0 || c->parse_head)
+        return 0;
+    return c->sched.n_heap == 0 || !page_budget_left(c);
+}
+
+static void run_loop(struct coord *c)
+{
+    struct pollfd *pfd = xcalloc((size_t)c->n_children + 1, sizeof *pfd);
+    c->last_commit_ms = now_ms();
+    for (;;) {
+        int64_t now = now_ms();
+        if (got_sigchld) {
+            got_sigchld = 0;
+            reap(c);
+        }
+        if (n_signals > 0 && !c->stopping) {
+            log_info("stopping: finishing the work in flight (signal again "
+                     "to stop at once)");
+            c->stopping = 1;
+            c->stop_deadline_ms = now + STOP_GRACE_MS;
+        }
+        if (n_signals > 1)
+            break;
+        respawn_due(c, now);
+        dispatch_parses(c, now);
+        if (!c->stopping)
+            dispatch_fetches(c, now);
+        kill_stalled_parsers(c, now);
+        if (now - c->last_commit_ms >= COMMIT_INTERVAL_MS)
+            commit(c, now);
+        progress_tick(&c->progress, now, c->jobs.len);
+        if (c->failed || (!c->stopping && crawl_done(c)))
+            break;
+        if (c->stopping && (c->jobs.len == 0 || now >= c->stop_deadline_ms))
+            break;
+        pfd[0].fd = sig_pipe[0];
+        pfd[0].events = POLLIN;
+        int n = 1;
+        for (int i = 0; i < c->n_children; i++) {
+            struct child *ch = &c->children[i];
+            if (ch->pid <= 0) {
+                pfd[i + 1].fd = -1;
+                continue;
+            }
+            pfd[i + 1].fd = ch->ch.fd;
+            pfd[i + 1].events =
+                POLLIN | (chan_pending(&ch->ch) ? POLLOUT : 0);
+            n = i + 2;
+        }
+        int64_t timeout = poll_timeout(c, now);
+        if (c->stopping && c->stop_deadline_ms - now < timeout)
+            timeout = c->stop_deadline_ms - now;
+        int rc = poll(pfd, (nfds_t)n, timeout < 0 ? 0 : (int)timeout);
+        if (rc < 0 && errno != EINTR) {
+            log_error("poll failed: %s", strerror(errno));
+            c->failed = 1;
+            break;
+        }
+        if (pfd[0].revents & POLLIN) {
+            char drain[64];
+            while (read(sig_pipe[0], drain, sizeof drain) > 0)
+                ;
+        }
+        now = now_ms();
+        for (int i = 0; i < c->n_children && rc > 0; i++) {
+            struct child *ch = &c->children[i];
+            short ev = pfd[i + 1].revents;
+            if (ch->pid <= 0 || pfd[i + 1].fd < 0 || !ev)
+                continue;
+            if (ev & POLLOUT) {
+                if (chan_flush(&ch->ch, 0) < 0) {
+                    child_lost(c, ch, now);
+                    continue;
+                }
+            }
+            if (ev & (POLLIN | POLLHUP | POLLERR))
+                read_child(c, ch, now);
+        }
+        /* Flush what this round queued without waiting for POLLOUT. */
+        for (int i = 0; i < c->n_children; i++) {
+            struct child *ch = &c->children[i];
+            if (ch->pid > 0 && chan_pending(&ch->ch) &&
+                chan_flush(&ch->ch, 0) < 0)
+                child_lost(c, ch, now);
+        }
+    }
+    free(pfd);
+}
+
+/* --- Start and stop ------------------------------------------------------ */
+
+static void load_host(void *arg, struct host_row *row)
+{
+    struct coord *c = arg;
+    struct host *h = sched_add(&c->sched, row->id, row->origin,
+                               strlen(row->origin));
+    h->n_queued = row->n_queued;
+    h->crawl_delay_ms = row->crawl_delay_ms;
+    int fresh = wall_ms() - row->robots_fetched_ms < ROBOTS_TTL_MS;
+    if (fresh && row->robots_state == ROBOTS_PARSED) {
+        char token[64];
+        robots_agent_token(c->cfg->user_agent, token, sizeof token);
+        h->robots = robots_parse(row->robots_txt, row->robots_len, token);
+        h->robots_state = ROBOTS_PARSED;
+        h->robots_fetched_ms = row->robots_fetched_ms;
+    } else if (fresh && row->robots_state == ROBOTS_NONE) {
+        h->robots = robots_allow_all();
+        h->robots_state = ROBOTS_NONE;
+        h->robots_fetched_ms = row->robots_fetched_ms;
+    }
+    host_row_release(row);
+    sched_update(&c->sched, h);
+}
+
+static int add_seeds(struct coord *c, char **seeds, int n_seeds)
+{
+    /* Seeds of earlier runs keep the scope they gave; new ones join. */
+    char *saved = NULL;
+    check_store(c, store_meta_get(c->store, "seeds", &saved),
+                "read the seeds");
+    struct buf all;
+    buf_init(&all, (size_t)1 << 30);
+    if (saved)
+        buf_append_str(&all, saved);
+    free(saved);
+    for (char *p = all.data, *nl; p && *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        scope_add_seed(c->scope, p);
+        *nl = '\n';
+    }
+    begin(c);
+    for (int i = 0; i < n_seeds && !c->failed; i++) {
+        scope_add_seed(c->scope, seeds[i]);
+        /* A seed is in scope by definition, even under --allow/--deny. */
+        struct host *h = host_for(c, seeds[i]);
+        if (!h)
+            break;
+        struct url_new u = {.url = seeds[i],
+                            .hash = hash64(seeds[i], strlen(seeds[i])),
+                            .host_id = h->id,
+                            .state = URL_QUEUED};
+        int rc = store_url_add(c->store, &u);
+        check_store(c, rc, "add a seed");
+        if (rc == 1) {
+            h->n_queued++;
+            buf_append_str(&all, seeds[i]);
+            buf_append_str(&all, "\n");
+        }
+        sched_update(&c->sched, h);
+    }
+    if (all.len)
+        check_store(c, store_meta_set(c->store, "seeds", all.data),
+                    "save the seeds");
+    buf_release(&all);
+    commit(c, now_ms());
+    return c->failed ? -1 : 0;
+}
+
+static void stop_children(struct coord *c)
+{
+    for (int i = 0; i < c->n_children; i++) {
+        struct child *ch = &c->children[i];
+        if (ch->pid > 0) {
+            close(ch->ch.fd); /* EOF: the child exits by itself */
+            chan_release(&ch->ch);
+        }
+    }
+    /* Give them a moment, then make sure. */
+    for (int tries = 0; tries < 100; tries++) {
+        int alive = 0;
+        for (int i = 0; i < c->n_children; i++) {
+            struct child *ch = &c->children[i];
+            pid_t pid = ch->pid > 0 ? ch->pid : -ch->pid;
+            if (pid == 0)
+                continue;
+            if (waitpid(pid, NULL, WNOHANG) == 0)
+                alive = 1;
+            else
+                ch->pid = 0;
+        }
+        if (!alive)
+            return;
+        usleep(10000);
+    }
+    for (int i = 0; i < c->n_children; i++) {
+        struct child *ch = &c->children[i];
+        pid_t pid = ch->pid > 0 ? ch->pid : -ch->pid;
+        if (pid) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+    }
+}
+
+static void free_jobs(struct coord *c)
+{
+    size_t i = 0;
+    struct job *j;
+    struct job **all = xcalloc(c->jobs.len + 1, sizeof *all);
+    size_t n = 0;
+    while ((j = imap_next(&c->jobs, &i, NULL)))
+        all[n++] = j;
+    for (size_t k = 0; k < n; k++)
+        job_free(c, all[k]);
+    free(all);
+}
+
+int coord_run(const struct config *cfg, char **seeds, int n_seeds)
+{
+    struct coord c = {.cfg = cfg};
+    char err[512];
+    int status = 1;
+    c.scope = scope_new(cfg, err, sizeof err);
+    if (!c.scope) {
+        fprintf(stderr, "crawler: %s\n", err);
+        return 2;
+    }
+    if (install_signals() < 0) {
+        fprintf(stderr, "crawler: cannot set up signals\n");
+        scope_free(c.scope);
+        return 1;
+    }
+    /* Children first: none of them may inherit an open database. */
+    c.n_children = cfg->n_fetchers + cfg->n_parsers;
+    c.children = xcalloc((size_t)c.n_children, sizeof *c.children);
+    for (int i = 0; i < c.n_children; i++) {
+        struct child *ch = &c.children[i];
+        ch->role = i < cfg->n_fetchers ? ROLE_FETCH : ROLE_PARSE;
+        ch->capacity = ch->role == ROLE_FETCH ? cfg->connections : 1;
+        int rc = spawn(&c, ch);
+        if (rc < 0) {
+            fprintf(stderr, "crawler: cannot start a child process: %s\n",
+                    strerror(-rc));
+            goto out;
+        }
+    }
+    int rc = store_open(cfg->db_path, STORE_WRITE, &c.store, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "crawler: %s\n", err);
+        goto out;
+    }
+    int requeued = store_url_requeue_all(c.store);
+    if (requeued > 0)
+        log_info("resuming: %d URLs in flight at the last stop are queued "
+                 "again", requeued);
+    sched_init(&c.sched, cfg->host_connections, cfg->robots, cfg->delay_ms);
+    imap_init(&c.jobs);
+    c.seen = xcalloc(SEEN_CACHE_SLOTS, sizeof *c.seen);
+    c.n_finished = store_url_count(c.store, URL_DONE) +
+                   store_url_count(c.store, URL_FAILED);
+    check_store(&c, store_hosts_with_work(c.store, load_host, &c),
+                "load hosts");
+    if (add_seeds(&c, seeds, n_seeds) < 0)
+        goto out_store;
+    progress_init(&c.progress, cfg->quiet, now_ms());
+    run_loop(&c);
+    progress_end(&c.progress, now_ms());
+    commit(&c, now_ms());
+    status = c.failed ? 1 : 0;
+out_store:
+    free_jobs(&c);
+    /* URLs leased but not finished go back to the queue. */
+    if (store_url_requeue_all(c.store) < 0 && !c.failed) {
+        log_error("cannot requeue URLs: %s", store_errmsg(c.store));
+        status = 1;
+    }
+    if (!cfg->quiet)
+        progress_summary(&c.progress, c.store, cfg);
+    sched_release(&c.sched);
+    imap_release(&c.jobs);
+    free(c.seen);
+    store_close(c.store);
+    c.store = NULL;
+out:
+    stop_children(&c); /* no-op when already stopped */
+    free(c.children);
+    scope_free(c.scope);
+    close(sig_pipe[0]);
+    close(sig_pipe[1]);
+    return status;
+}

@@ -1,0 +1,53 @@
+/*
+ * main: the `crawler` binary: picks the subcommand.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "crawler/cli.h"
+#include "crawler/config.h"
+#include "crawler/log.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+};
+
+static const struct command commands[] = {
+    {"crawl", cmd_crawl, "crawl from a seeds file into a database"},
+    {"normalize", cmd_normalize, "print a URL resolved and normalized"},
+    {"extract", cmd_extract, "print the links an HTML file yields"},
+    {"robots", cmd_robots, "check URLs against a robots.txt file"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: crawler COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(out, "\n'crawler COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    log_init("crawler", LOG_INFO);
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("crawler %s\n", CRAWLER_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "crawler: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

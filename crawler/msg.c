@@ -1,0 +1,206 @@
+/*
+ * msg: message codecs, field by field (see msg.h). Runs in every process.
+ */
+#include "crawler/msg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crawler/xalloc.h"
+
+/* The most links a decoder accepts in one frame, whatever the sender's
+ * --max-links: bounds the allocation a corrupt count could ask for. */
+#define MSG_MAX_LINKS 1000000u
+
+void msg_put_fetch_job(struct buf *out, uint64_t job,
+                       const struct fetch_job *m)
+{
+    size_t at = frame_begin(out, FRAME_FETCH, 0, job);
+    frame_put_u32(out, m->kind);
+    frame_put_str(out, m->url);
+    frame_end(out, at);
+}
+
+int msg_get_fetch_job(const struct frame *f, struct fetch_job *m)
+{
+    struct frame_reader r;
+    frame_reader_init(&r, f);
+    m->kind = frame_get_u32(&r);
+    m->url = frame_get_str(&r);
+    if (frame_reader_error(&r) == 0 && r.left == 0)
+        return 0;
+    fetch_job_release(m);
+    return FRAME_EPROTO;
+}
+
+void fetch_job_release(struct fetch_job *m)
+{
+    free(m->url);
+    m->url = NULL;
+}
+
+int msg_put_fetch_result(struct buf *out, uint64_t job,
+                         const struct fetch_result *m)
+{
+    size_t at = frame_begin(out, FRAME_FETCH_RESULT, 0, job);
+    frame_put_u32(out, (uint32_t)m->status);
+    frame_put_u32(out, (uint32_t)m->curl_code);
+    frame_put_u32(out, m->truncated);
+    frame_put_str(out, m->error);
+    frame_put_str(out, m->final_url);
+    frame_put_str(out, m->content_type);
+    frame_put_str(out, m->location);
+    frame_put_str(out, m->etag);
+    frame_put_str(out, m->last_modified);
+    frame_put_str(out, m->x_robots_tag);
+    frame_put_str(out, m->remote_ip);
+    frame_put_i64(out, m->retry_after_s);
+    frame_put_i64(out, m->connect_us);
+    frame_put_i64(out, m->ttfb_us);
+    frame_put_i64(out, m->total_us);
+    frame_put_i64(out, m->body_hash);
+    frame_put_bytes(out, m->body, m->body_len);
+    return frame_end(out, at);
+}
+
+int msg_get_fetch_result(const struct frame *f, struct fetch_result *m)
+{
+    struct frame_reader r;
+    frame_reader_init(&r, f);
+    m->status = (int32_t)frame_get_u32(&r);
+    m->curl_code = (int32_t)frame_get_u32(&r);
+    m->truncated = frame_get_u32(&r);
+    m->error = frame_get_str(&r);
+    m->final_url = frame_get_str(&r);
+    m->content_type = frame_get_str(&r);
+    m->location = frame_get_str(&r);
+    m->etag = frame_get_str(&r);
+    m->last_modified = frame_get_str(&r);
+    m->x_robots_tag = frame_get_str(&r);
+    m->remote_ip = frame_get_str(&r);
+    m->retry_after_s = frame_get_i64(&r);
+    m->connect_us = frame_get_i64(&r);
+    m->ttfb_us = frame_get_i64(&r);
+    m->total_us = frame_get_i64(&r);
+    m->body_hash = frame_get_i64(&r);
+    m->body = frame_get_bytes(&r, &m->body_len);
+    if (frame_reader_error(&r) == 0 && r.left == 0)
+        return 0;
+    fetch_result_release(m);
+    return FRAME_EPROTO;
+}
+
+void fetch_result_release(struct fetch_result *m)
+{
+    free(m->error);
+    free(m->final_url);
+    free(m->content_type);
+    free(m->location);
+    free(m->etag);
+    free(m->last_modified);
+    free(m->x_robots_tag);
+    free(m->remote_ip);
+    memset(m, 0, sizeof *m);
+}
+
+int msg_put_parse_job(struct buf *out, uint64_t job,
+                      const struct parse_job *m)
+{
+    size_t at = frame_begin(out, FRAME_PARSE, 0, job);
+    frame_put_u32(out, m->kind);
+    frame_put_str(out, m->url);
+    frame_put_str(out, m->content_type);
+    frame_put_bytes(out, m->body, m->body_len);
+    return frame_end(out, at);
+}
+
+int msg_get_parse_job(const struct frame *f, struct parse_job *m)
+{
+    struct frame_reader r;
+    frame_reader_init(&r, f);
+    m->kind = frame_get_u32(&r);
+    m->url = frame_get_str(&r);
+    m->content_type = frame_get_str(&r);
+    m->body = frame_get_bytes(&r, &m->body_len);
+    if (frame_reader_error(&r) == 0 && r.left == 0)
+        return 0;
+    parse_job_release(m);
+    return FRAME_EPROTO;
+}
+
+void parse_job_release(struct parse_job *m)
+{
+    free(m->url);
+    free(m->content_type);
+    memset(m, 0, sizeof *m);
+}
+
+int msg_put_parse_result(struct buf *out, uint64_t job,
+                         const struct parse_result *m)
+{
+    size_t at = frame_begin(out, FRAME_PARSE_RESULT, 0, job);
+    frame_put_u32(out, m->status);
+    frame_put_u32(out, m->meta_robots);
+    frame_put_str(out, m->title);
+    frame_put_str(out, m->canonical);
+    frame_put_str(out, m->refresh);
+    frame_put_str(out, m->text);
+    frame_put_u64(out, m->n_links_dropped);
+    frame_put_u32(out, (uint32_t)m->n_links);
+    for (size_t i = 0; i < m->n_links; i++) {
+        const struct link *l = &m->links[i];
+        frame_put_str(out, l->url);
+        frame_put_i64(out, l->hash);
+        frame_put_u32(out, l->kind);
+        frame_put_u32(out, l->flags);
+        frame_put_u32(out, (uint32_t)l->error);
+    }
+    return frame_end(out, at);
+}
+
+int msg_get_parse_result(const struct frame *f, struct parse_result *m)
+{
+    struct frame_reader r;
+    frame_reader_init(&r, f);
+    memset(m, 0, sizeof *m);
+    m->status = frame_get_u32(&r);
+    m->meta_robots = frame_get_u32(&r);
+    m->title = frame_get_str(&r);
+    m->canonical = frame_get_str(&r);
+    m->refresh = frame_get_str(&r);
+    m->text = frame_get_str(&r);
+    m->n_links_dropped = frame_get_u64(&r);
+    uint32_t n = frame_get_u32(&r);
+    /* Each link takes at least 24 bytes: a count the payload cannot hold
+     * is a corrupt frame, not an allocation to attempt. */
+    if (n > MSG_MAX_LINKS || (size_t)n * 24 > r.left)
+        r.err = FRAME_EPROTO;
+    if (frame_reader_error(&r) == 0 && n) {
+        m->links = xcalloc(n, sizeof *m->links);
+        for (uint32_t i = 0; i < n && !frame_reader_error(&r); i++) {
+            struct link *l = &m->links[i];
+            l->url = frame_get_str(&r);
+            l->hash = frame_get_i64(&r);
+            l->kind = frame_get_u32(&r);
+            l->flags = frame_get_u32(&r);
+            l->error = (int32_t)frame_get_u32(&r);
+            m->n_links = i + 1;
+        }
+    }
+    if (frame_reader_error(&r) == 0 && r.left == 0)
+        return 0;
+    parse_result_release(m);
+    return FRAME_EPROTO;
+}
+
+void parse_result_release(struct parse_result *m)
+{
+    free(m->title);
+    free(m->canonical);
+    free(m->refresh);
+    free(m->text);
+    for (size_t i = 0; i < m->n_links; i++)
+        free(m->links[i].url);
+    free(m->links);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,21 @@
+/*
+ * xalloc: allocation wrappers shared by every process.
+ *
+ * Allocation failure aborts the process: a crashed child is respawned by the
+ * coordinator and the frontier is durable, so there is nothing to recover
+ * locally. Input-driven sizes are capped by their callers, never here.
+ */
+#ifndef CRAWLER_XALLOC_H
+#define CRAWLER_XALLOC_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a copy of the n bytes at p plus a terminating NUL. */
+char *xmemdup0(const void *p, size_t n);
+
+#endif

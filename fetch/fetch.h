@@ -1,0 +1,14 @@
+/*
+ * fetch: the fetcher process. One libcurl multi handle runs up to
+ * cfg->connections transfers at once; jobs arrive as FETCH frames on the
+ * channel and leave as FETCH_RESULT frames, in completion order.
+ */
+#ifndef FETCH_FETCH_H
+#define FETCH_FETCH_H
+
+#include "crawler/config.h"
+
+/* Runs until the channel closes. Returns the process exit status. */
+int fetch_main(int chan_fd, const struct config *cfg);
+
+#endif

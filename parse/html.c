@@ -1,0 +1,1238 @@
+/*
+ * html: links, title and visible text from an HTML document (see html.h).
+ *
+ * Runs in the parser process. The pipeline is
+ *
+ *   sniff (binary?) -> pick a charset -> decode to UTF-8 in 64 KiB chunks
+ *     -> libxml2 push parser, SAX callbacks only -> struct extract -> out
+ *
+ * We decode ourselves (iconv, with our own error recovery) and hand libxml2
+ * only well-formed UTF-8 without NUL bytes, telling it to ignore charset
+ * hints in the document. libxml2 2.9.14 stops decoding for good at the
+ * first byte iconv refuses (one undefined byte in a windows-1252 page loses
+ * the rest of the page, and the error is printed on stderr), and a NUL
+ * inside an attribute derails its tokenizer. The in-document hints are
+ * read by a short prescan instead (libxml2 again, over the first 64 KiB).
+ *
+ * Owns, for one call: the libxml2 contexts (created and freed in
+ * sax_run), the iconv descriptor and decode buffer (struct decoder), the
+ * base URL, a per-page cache of href resolutions and the link dedupe sets
+ * (struct extract). Nothing survives the call; we never call
+ * xmlCleanupParser.
+ *
+ * Invariants: every string put in out is well-formed UTF-8; text and title
+ * never exceed their caps and are cut on a character boundary; per page,
+ * each distinct href is resolved once per base, and each (target, kind,
+ * flags) is reported once; time and memory are linear in the body.
+ */
+#include "parse/html.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+
+#include "crawler/buf.h"
+#include "crawler/hash.h"
+#include "crawler/xalloc.h"
+#include "parse/url.h"
+
+#define CHUNK_BYTES (64 * 1024)   /* body bytes decoded and fed per step */
+#define PRESCAN_BYTES (64 * 1024) /* where we look for <meta charset> */
+#define PRESCAN_CHUNK_BYTES 4096  /* so the prescan stops soon after it */
+#define SNIFF_BYTES 1024          /* looked at by the binary test */
+#define TITLE_MAX_BYTES 1024
+#define LABEL_MAX 40              /* longest charset label we accept */
+
+#define HTML_OPTIONS                                                         \
+    (HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |            \
+     HTML_PARSE_NOWARNING | HTML_PARSE_IGNORE_ENC)
+
+static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+static const char ascii_ws[] = " \t\n\f\r";
+
+/* ---- UTF-8 ---- */
+
+/* Looks at the UTF-8 sequence at s (n > 0 bytes). Returns 1 with the length
+ * of a well-formed character in *len; 0 with the length of the maximal
+ * ill-formed subpart (at least 1), to be replaced by one U+FFFD; or -1 when
+ * all n bytes are a proper prefix of a character (*len = n). The ranges are
+ * those of Unicode's table 3-7: no overlongs, surrogates or values above
+ * U+10FFFF. */
+static int utf8_char(const unsigned char *s, size_t n, size_t *len)
+{
+    unsigned char c = s[0];
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t need;
+    if (c < 0x80) {
+        *len = 1;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else {
+        *len = 1;
+        return 0;
+    }
+    for (size_t i = 1; i < need; i++) {
+        if (i == n) {
+            *len = n;
+            return -1;
+        }
+        if (s[i] < lo || s[i] > hi) {
+            *len = i;
+            return 0;
+        }
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    *len = need;
+    return 1;
+}
+
+/* True when p is well-formed UTF-8, allowing a cut character at the end (a
+ * body stopped at max_body_bytes). */
+static int utf8_is_valid(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        int r = utf8_char(p + i, n - i, &k);
+        if (r == 0)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* Appends well-formed UTF-8 to b; at the cap, keeps the longest prefix that
+ * ends on a character boundary and fails. */
+static int put_valid(struct buf *b, const char *p, size_t n)
+{
+    size_t room = b->max - b->len;
+    if (n <= room)
+        return buf_append(b, p, n);
+    size_t k = room;
+    while (k > 0 && ((unsigned char)p[k] & 0xC0) == 0x80)
+        k--;
+    buf_append(b, p, k);
+    return -E2BIG;
+}
+
+/* Appends p to b as well-formed UTF-8 (ill-formed parts become U+FFFD).
+ * Returns 0, or -E2BIG once the cap is reached (b keeps what fit). */
+static int put_utf8(struct buf *b, const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i, k;
+        while (i < n) {
+            if (p[i] < 0x80) {
+                i++;
+                continue;
+            }
+            if (utf8_char(p + i, n - i, &k) <= 0)
+                break;
+            i += k;
+        }
+        if (i > start && put_valid(b, (const char *)p + start, i - start) < 0)
+            return -E2BIG;
+        if (i == n)
+            break;
+        utf8_char(p + i, n - i, &k);
+        if (put_valid(b, replacement, 3) < 0)
+            return -E2BIG;
+        i += k;
+    }
+    return 0;
+}
+
+/* A copy of the n bytes at p as well-formed UTF-8, at most max bytes. */
+static char *utf8_dup_capped(const char *p, size_t n, size_t max)
+{
+    struct buf b;
+    buf_init(&b, max);
+    put_utf8(&b, (const unsigned char *)p, n);
+    return buf_detach(&b, NULL);
+}
+
+/* ---- collapsed text with a cap ---- */
+
+/* Text as a reader sees it: runs of white space (and of control
+ * characters, which are not visible) become one space, with none at either
+ * end. The space is written only with the character after it, so a cut
+ * never leaves one dangling. */
+struct text_sink {
+    struct buf b;
+    int want_space; /* white space (or a block boundary) since the last word */
+    int is_full;    /* the cap was reached: take no more */
+};
+
+static void sink_init(struct text_sink *s, size_t max)
+{
+    buf_init(&s->b, max);
+    s->want_space = 0;
+    s->is_full = 0;
+}
+
+static int is_blank(unsigned char c)
+{
+    return c <= 0x20 || c == 0x7F;
+}
+
+static void sink_add(struct text_sink *s, const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && !s->is_full) {
+        if (is_blank(p[i])) {
+            s->want_space = 1;
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < n && !is_blank(p[j]))
+            j++;
+        if (s->want_space && s->b.len > 0) {
+            size_t first;
+            if (utf8_char(p + i, j - i, &first) <= 0)
+                first = 3; /* it will be U+FFFD */
+            if (s->b.max - s->b.len < 1 + first) {
+                s->is_full = 1;
+                return;
+            }
+            buf_append(&s->b, " ", 1);
+        }
+        s->want_space = 0;
+        if (put_utf8(&s->b, p + i, j - i) < 0)
+            s->is_full = 1;
+        i = j;
+    }
+}
+
+/* ---- charsets and decoding ---- */
+
+/* Labels whose WHATWG Encoding Standard meaning differs from iconv's
+ * reading of the same name (latin1 and ascii mean windows-1252 on the web,
+ * shift_jis means Microsoft's superset, ...), or that iconv does not know.
+ * Any other label goes to iconv as it is. */
+struct charset_alias {
+    const char *label;
+    const char *name;
+};
+
+static const struct charset_alias charset_aliases[] = {
+    {"ascii", "WINDOWS-1252"},       {"cp819", "WINDOWS-1252"},
+    {"csshiftjis", "CP932"},         {"euc-kr", "CP949"},
+    {"gb2312", "GBK"},               {"big5", "BIG5-HKSCS"},
+    {"ibm819", "WINDOWS-1252"},      {"iso-8859-1", "WINDOWS-1252"},
+    {"iso-8859-9", "WINDOWS-1254"},  {"iso8859-1", "WINDOWS-1252"},
+    {"iso_8859-1", "WINDOWS-1252"},  {"ks_c_5601-1987", "CP949"},
+    {"l1", "WINDOWS-1252"},          {"latin1", "WINDOWS-1252"},
+    {"ms932", "CP932"},              {"ms_kanji", "CP932"},
+    {"shift-jis", "CP932"},          {"shift_jis", "CP932"},
+    {"sjis", "CP932"},               {"us-ascii", "WINDOWS-1252"},
+    {"windows-31j", "CP932"},        {"x-cp1252", "WINDOWS-1252"},
+    {"x-gbk", "GBK"},                {"x-sjis", "CP932"},
+    {"x-user-defined", "WINDOWS-1252"},
+};
+
+/* Copies a charset label, trimmed and lower-cased, into label. Returns 0,
+ * or -1 when it is empty, too long or has characters no label has. */
+static int label_clean(const char *s, size_t n, char label[LABEL_MAX + 1])
+{
+    while (n && strchr(ascii_ws, s[0])) {
+        s++;
+        n--;
+    }
+    while (n && strchr(ascii_ws, s[n - 1]))
+        n--;
+    if (n == 0 || n > LABEL_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_' || c == '.' || c == ':'))
+            return -1;
+        label[i] = c;
+    }
+    label[n] = '\0';
+    return 0;
+}
+
+/* Finds the charset parameter of a Content-Type value (a header, or the
+ * content of <meta http-equiv=content-type>). Returns 0 with the label, or
+ * -1 when there is none we can use. */
+static int charset_param(const char *s, char label[LABEL_MAX + 1])
+{
+    for (const char *p = s; *p; p++) {
+        if ((*p != 'c' && *p != 'C') || strncasecmp(p, "charset", 7) != 0)
+            continue;
+        if (p > s && !strchr(";", p[-1]) && !strchr(ascii_ws, p[-1]))
+            continue;
+        const char *v = p + 7;
+        v += strspn(v, ascii_ws);
+        if (*v != '=')
+            continue;
+        v++;
+        v += strspn(v, ascii_ws);
+        if (*v == '"' || *v == '\'')
+            v++;
+        return label_clean(v, strcspn(v, "\"'; \t\n\f\r"), label);
+    }
+    return -1;
+}
+
+static int label_is(const char *label, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcmp(label, *names) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const utf8_labels[] = {
+    "utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8", NULL,
+};
+static const char *const utf16_labels[] = {
+    "utf-16", "utf-16le", "utf-16be", "ucs-2", "unicode", "utf-32",
+    "utf-32le", "utf-32be", NULL,
+};
+
+/* How to decode a body: cd converts to UTF-8, or is (iconv_t)-1 when the
+ * body is UTF-8 already (then we only repair it). */
+struct charset {
+    iconv_t cd;
+    size_t unit; /* bytes to skip over an undecodable unit */
+};
+
+/* Opens the decoder a label names. from_meta: the label came from the
+ * document, which we could read as ASCII, so a UTF-16 label there is wrong
+ * and means UTF-8 (as the Encoding Standard says). Returns 0, or -1 when
+ * the label names no charset iconv knows. */
+static int charset_open(const char *label, int from_meta, struct charset *cs)
+{
+    cs->cd = (iconv_t)-1;
+    cs->unit = 1;
+    if (label_is(label, utf8_labels))
+        return 0;
+    if (label_is(label, utf16_labels)) {
+        if (from_meta)
+            return 0;
+        if (strstr(label, "32")) {
+            cs->unit = 4;
+            label = strstr(label, "be") ? "UTF-32BE" : "UTF-32LE";
+        } else {
+            cs->unit = 2;
+            label = strstr(label, "be") ? "UTF-16BE" : "UTF-16LE";
+        }
+    }
+    for (size_t i = 0; i < sizeof charset_aliases / sizeof *charset_aliases;
+         i++) {
+        if (strcmp(label, charset_aliases[i].label) == 0) {
+            label = charset_aliases[i].name;
+            break;
+        }
+    }
+    cs->cd = iconv_open("UTF-8", label);
+    return cs->cd == (iconv_t)-1 ? -1 : 0;
+}
+
+static void charset_close(struct charset *cs)
+{
+    if (cs->cd != (iconv_t)-1)
+        iconv_close(cs->cd);
+    cs->cd = (iconv_t)-1;
+}
+
+/* Hands the body out as UTF-8 a chunk at a time. A character cut by a
+ * chunk boundary waits for the next chunk; ill-formed input becomes U+FFFD
+ * and NUL bytes are dropped (the tree builder of a browser drops them from
+ * text, and libxml2 would end the token at them). */
+struct decoder {
+    const struct charset *cs; /* borrowed */
+    const char *p;            /* the undecoded rest of the body */
+    size_t left;
+    size_t chunk;
+    char *out;                /* the last chunk, decoded */
+    size_t out_len;
+    size_t out_cap;
+};
+
+static void decoder_init(struct decoder *d, const struct charset *cs,
+                         const char *p, size_t n, size_t chunk)
+{
+    d->cs = cs;
+    d->p = p;
+    d->left = n;
+    d->chunk = chunk;
+    /* At most 3 output bytes per input byte, except for the rare charsets
+     * where one byte is several characters; those stop early (E2BIG) and
+     * carry on in the next call. */
+    d->out_cap = 3 * chunk + 16;
+    d->out = xmalloc(d->out_cap);
+    d->out_len = 0;
+}
+
+static void decoder_release(struct decoder *d)
+{
+    free(d->out);
+    d->out = NULL;
+}
+
+static size_t drop_nuls(char *p, size_t n)
+{
+    char *z = memchr(p, '\0', n);
+    if (!z)
+        return n;
+    size_t o = (size_t)(z - p);
+    for (size_t i = o; i < n; i++)
+        if (p[i])
+            p[o++] = p[i];
+    return o;
+}
+
+/* Repairs UTF-8 input into d->out. Returns the bytes consumed. */
+static size_t decode_utf8(struct decoder *d, size_t n, int is_last)
+{
+    const unsigned char *in = (const unsigned char *)d->p;
+    size_t i = 0, o = 0;
+    while (i < n) {
+        if (in[i] < 0x80) {
+            if (in[i])
+                d->out[o++] = (char)in[i];
+            i++;
+            continue;
+        }
+        size_t k;
+        int r = utf8_char(in + i, n - i, &k);
+        if (r < 0 && !is_last)
+            break;
+        if (r > 0)
+            memcpy(d->out + o, in + i, k);
+        else
+            memcpy(d->out + o, replacement, 3);
+        o += r > 0 ? k : 3;
+        i += k;
+    }
+    d->out_len = o;
+    return i;
+}
+
+/* Converts with iconv into d->out. Returns the bytes consumed. */
+static size_t decode_iconv(struct decoder *d, size_t n, int is_last)
+{
+    char *in = (char *)d->p;
+    size_t in_left = n;
+    char *o = d->out;
+    size_t o_left = d->out_cap;
+    while (in_left > 0) {
+        if (iconv(d->cs->cd, &in, &in_left, &o, &o_left) != (size_t)-1)
+            break;
+        if (errno == E2BIG || (errno == EINVAL && !is_last) || o_left < 3)
+            break;
+        /* EILSEQ, or a character cut by the end of the body */
+        size_t skip = errno == EINVAL ? in_left : d->cs->unit;
+        if (skip > in_left)
+            skip = in_left;
+        memcpy(o, replacement, 3);
+        o += 3;
+        o_left -= 3;
+        in += skip;
+        in_left -= skip;
+    }
+    d->out_len = drop_nuls(d->out, (size_t)(o - d->out));
+    return n - in_left;
+}
+
+/* Decodes the next chunk into d->out/d->out_len (which may be empty).
+ * Returns 0 when the body is used up. */
+static int decoder_next(struct decoder *d)
+{
+    if (d->left == 0)
+        return 0;
+    size_t n = d->left < d->chunk ? d->left : d->chunk;
+    int is_last = n == d->left;
+    size_t used = d->cs->cd == (iconv_t)-1 ? decode_utf8(d, n, is_last)
+                                           : decode_iconv(d, n, is_last);
+    if (used == 0) {
+        /* Cannot happen with a 4 KiB chunk or more; never loop on it. */
+        used = n;
+        d->out_len = 0;
+    }
+    d->p += used;
+    d->left -= used;
+    return 1;
+}
+
+/* ---- libxml2 ---- */
+
+/* Runs the push parser over everything d yields, or until *stop. The
+ * handler has no startDocument, so libxml2 builds no tree. */
+static void sax_run(htmlSAXHandler *sax, void *user, struct decoder *d,
+                    const int *stop)
+{
+    htmlParserCtxtPtr ctxt = htmlCreatePushParserCtxt(
+        sax, user, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
+    if (!ctxt)
+        abort();
+    htmlCtxtUseOptions(ctxt, HTML_OPTIONS);
+    while (!*stop && decoder_next(d))
+        if (d->out_len > 0)
+            htmlParseChunk(ctxt, d->out, (int)d->out_len, 0);
+    if (!*stop)
+        htmlParseChunk(ctxt, NULL, 0, 1);
+    if (ctxt->myDoc)
+        xmlFreeDoc(ctxt->myDoc);
+    ctxt->myDoc = NULL;
+    htmlFreeParserCtxt(ctxt);
+}
+
+static const char *attr_get(const xmlChar **atts, const char *name)
+{
+    for (size_t i = 0; atts && atts[i]; i += 2)
+        if (strcasecmp((const char *)atts[i], name) == 0)
+            return atts[i + 1] ? (const char *)atts[i + 1] : "";
+    return NULL;
+}
+
+/* True when s is word, give or take white space and case. */
+static int is_word(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+    s += strspn(s, ascii_ws);
+    if (strncasecmp(s, word, n) != 0)
+        return 0;
+    return s[n + strspn(s + n, ascii_ws)] == '\0';
+}
+
+/* True when the seps-separated list holds token (ASCII case-insensitive). */
+static int has_token(const char *list, const char *token, const char *seps)
+{
+    size_t n = strlen(token);
+    const char *p = list;
+    while (*p) {
+        p += strspn(p, seps);
+        size_t k = strcspn(p, seps);
+        if (k == n && strncasecmp(p, token, n) == 0)
+            return 1;
+        p += k;
+    }
+    return 0;
+}
+
+/* ---- the charset prescan ---- */
+
+struct prescan {
+    int is_found;
+    char label[LABEL_MAX + 1];
+};
+
+static void prescan_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    struct prescan *ps = ctx;
+    if (ps->is_found || strcmp((const char *)name, "meta") != 0)
+        return;
+    const char *cs = attr_get(atts, "charset");
+    if (cs) {
+        ps->is_found = label_clean(cs, strlen(cs), ps->label) == 0;
+        return;
+    }
+    const char *equiv = attr_get(atts, "http-equiv");
+    const char *content = attr_get(atts, "content");
+    if (equiv && content && is_word(equiv, "content-type"))
+        ps->is_found = charset_param(content, ps->label) == 0;
+}
+
+/* The charset the document declares in <meta charset> or <meta
+ * http-equiv=content-type> within its first PRESCAN_BYTES. Reading the
+ * bytes as UTF-8 is good enough: the markup around a charset declaration is
+ * ASCII in every charset we can then decode with. */
+static int prescan_label(const char *p, size_t n, char label[LABEL_MAX + 1])
+{
+    struct charset utf8 = {(iconv_t)-1, 1};
+    struct decoder d;
+    struct prescan ps = {0, ""};
+    htmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.startElement = prescan_start;
+    decoder_init(&d, &utf8, p, n < PRESCAN_BYTES ? n : PRESCAN_BYTES,
+                 PRESCAN_CHUNK_BYTES);
+    sax_run(&sax, &ps, &d, &ps.is_found);
+    decoder_release(&d);
+    if (!ps.is_found)
+        return -1;
+    memcpy(label, ps.label, sizeof ps.label);
+    return 0;
+}
+
+/* ---- binary bodies ---- */
+
+struct signature {
+    const char *bytes;
+    size_t len;
+};
+
+static const struct signature signatures[] = {
+    {"%PDF-", 5},
+    {"\x89PNG\r\n\x1a\n", 8},
+    {"GIF87a", 6},
+    {"GIF89a", 6},
+    {"\xFF\xD8\xFF", 3},              /* JPEG */
+    {"PK\x03\x04", 4},                /* ZIP, and so docx, jar, epub */
+    {"\x1F\x8B", 2},                  /* gzip */
+    {"\x7F" "ELF", 4},
+    {"wOFF", 4},                      /* web fonts */
+    {"wOF2", 4},
+    {"OggS", 4},
+    {"fLaC", 4},
+    {"7z\xBC\xAF\x27\x1C", 6},
+    {"Rar!\x1A\x07", 6},
+};
+
+/* Binary, not markup: the body starts with the signature of a common binary
+ * format, or more than 8 of its first 1024 bytes, and more than 1 in 32 of
+ * them, are bytes that text never holds (WHATWG's "binary data bytes": C0
+ * controls other than TAB, LF, FF, CR and ESC, so NUL among them). A few
+ * stray NULs in a real page stay under that bar (they are dropped before
+ * parsing); binary formats have far more (zero padding, small integers)
+ * within their first KiB. UTF-16 and UTF-32 text is full of NULs, so for a
+ * body the BOM or the header says is in one of those, only signatures
+ * count. */
+static int is_binary(const unsigned char *p, size_t n, int is_wide)
+{
+    for (size_t i = 0; i < sizeof signatures / sizeof *signatures; i++)
+        if (n >= signatures[i].len &&
+            memcmp(p, signatures[i].bytes, signatures[i].len) == 0)
+            return 1;
+    if (is_wide)
+        return 0;
+    size_t window = n < SNIFF_BYTES ? n : SNIFF_BYTES, n_ctrl = 0;
+    for (size_t i = 0; i < window; i++) {
+        unsigned char c = p[i];
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\f' && c != '\r' &&
+            c != 0x1B)
+            n_ctrl++;
+    }
+    return n_ctrl > 8 && n_ctrl * 32 > window;
+}
+
+/* ---- a small hash table of indexes ---- */
+
+/* Open addressing, linear probing, at most half full. It stores a 64-bit
+ * hash and an index into an array the caller owns; same() tells whether the
+ * entry at an index is the one looked for (NULL: the hash decides). */
+struct slot {
+    uint64_t hash;
+    size_t ref; /* index + 1; 0 for an empty slot */
+};
+
+struct table {
+    struct slot *slots;
+    size_t cap; /* a power of two, or 0 */
+    size_t n;
+};
+
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xBF58476D1CE4E5B9ULL;
+    h ^= h >> 27;
+    h *= 0x94D049BB133111EBULL;
+    h ^= h >> 31;
+    return h;
+}
+
+static size_t table_find(const struct table *t, uint64_t hash,
+                         int (*same)(const void *key, size_t index),
+                         const void *key)
+{
+    if (t->cap == 0)
+        return SIZE_MAX;
+    for (size_t i = hash & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+        const struct slot *s = &t->slots[i];
+        if (s->ref == 0)
+            return SIZE_MAX;
+        if (s->hash == hash && (!same || same(key, s->ref - 1)))
+            return s->ref - 1;
+    }
+}
+
+static void table_put(struct slot *slots, size_t cap, uint64_t hash,
+                      size_t ref)
+{
+    size_t i = hash & (cap - 1);
+    while (slots[i].ref != 0)
+        i = (i + 1) & (cap - 1);
+    slots[i].hash = hash;
+    slots[i].ref = ref;
+}
+
+static void table_add(struct table *t, uint64_t hash, size_t index)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        struct slot *slots = xcalloc(cap, sizeof *slots);
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i].ref != 0)
+                table_put(slots, cap, t->slots[i].hash, t->slots[i].ref);
+        free(t->slots);
+        t->slots = slots;
+        t->cap = cap;
+    }
+    table_put(t->slots, t->cap, hash, index + 1);
+    t->n++;
+}
+
+static void table_release(struct table *t)
+{
+    free(t->slots);
+    t->slots = NULL;
+    t->cap = t->n = 0;
+}
+
+/* ---- extraction state ---- */
+
+/* One href resolved against one base. */
+struct resolution {
+    char *href;    /* as written (entities decoded) */
+    uint32_t gen;  /* the base it was resolved against */
+    int error;     /* 0 or a url_error */
+    char *url;     /* normalized; or the href cut to max_url_bytes */
+    int64_t hash;  /* hash64 of url when error == 0 */
+    uint64_t key;  /* hash64 of url, for the link dedupe */
+};
+
+enum title_state { TITLE_NONE, TITLE_IN, TITLE_DONE };
+
+struct extract {
+    const struct html_options *opt;
+    struct parse_result *out;  /* links are appended to it as found */
+    size_t links_alloc;
+    struct url_base *base;     /* the document URL, then <base href> */
+    uint32_t base_gen;         /* bumped when base changes */
+    int has_base;              /* the first <base href> was seen */
+    int has_canonical;
+    int has_refresh;
+    int skip_depth;            /* inside script, style, head, ... */
+    int foreign_depth;         /* inside svg or math */
+    int title_depth;
+    enum title_state title_state;
+    struct text_sink title;
+    struct text_sink text;
+    /* Per-page dedupe. Resolutions: each distinct (href, base) is resolved
+     * once. Links: each (normalized target, kind, flags) is reported once,
+     * the first time it is seen; so are links that fail to resolve, by the
+     * href they keep. Past max_links, the hashes of distinct dropped links
+     * are kept to count them (a 64-bit hash collision would undercount by
+     * one, which is harmless). */
+    struct resolution *res;
+    size_t n_res, res_alloc;
+    struct table res_index;
+    struct table link_index;
+    struct table dropped;
+};
+
+struct res_key {
+    const struct extract *st;
+    const char *href;
+    uint32_t gen;
+};
+
+static int res_same(const void *key, size_t index)
+{
+    const struct res_key *k = key;
+    const struct resolution *r = &k->st->res[index];
+    return r->gen == k->gen && strcmp(r->href, k->href) == 0;
+}
+
+/* Resolves href against the current base, once per page. Returns an index
+ * into st->res. */
+static size_t resolve(struct extract *st, const char *href)
+{
+    size_t n = strlen(href);
+    uint64_t h = mix64((uint64_t)hash64(href, n) + st->base_gen);
+    struct res_key k = {st, href, st->base_gen};
+    size_t i = table_find(&st->res_index, h, res_same, &k);
+    if (i != SIZE_MAX)
+        return i;
+    if (st->n_res == st->res_alloc) {
+        st->res_alloc = st->res_alloc ? st->res_alloc * 2 : 64;
+        st->res = xrealloc(st->res, st->res_alloc * sizeof *st->res);
+    }
+    struct resolution *r = &st->res[st->n_res];
+    char *u = NULL;
+    r->href = xmemdup0(href, n);
+    r->gen = st->base_gen;
+    r->error = url_resolve(st->base, href, st->opt->max_url_bytes, &u);
+    if (r->error == 0) {
+        r->url = u;
+        r->hash = hash64(u, strlen(u));
+        r->key = (uint64_t)r->hash;
+    } else {
+        r->url = utf8_dup_capped(href, n, st->opt->max_url_bytes);
+        r->hash = 0;
+        r->key = (uint64_t)hash64(r->url, strlen(r->url));
+    }
+    table_add(&st->res_index, h, st->n_res);
+    return st->n_res++;
+}
+
+struct link_key {
+    const struct parse_result *out;
+    const char *url;
+    uint32_t kind;
+    uint32_t flags;
+    int32_t error;
+};
+
+static int link_same(const void *key, size_t index)
+{
+    const struct link_key *k = key;
+    const struct link *l = &k->out->links[index];
+    return l->kind == k->kind && l->flags == k->flags &&
+           l->error == k->error && strcmp(l->url, k->url) == 0;
+}
+
+/* Records a link unless this page already has it (see struct extract).
+ * Returns its resolution, valid until the next resolve(). */
+static const struct resolution *link_add(struct extract *st, const char *href,
+                                         uint32_t kind, uint32_t flags)
+{
+    size_t ri = resolve(st, href); /* before reading st->res: it moves */
+    const struct resolution *r = &st->res[ri];
+    struct parse_result *out = st->out;
+    uint64_t tag = ((uint64_t)(r->error != 0) << 40) |
+                   ((uint64_t)kind << 32) | flags;
+    uint64_t h = mix64(r->key ^ mix64(tag));
+    struct link_key k = {out, r->url, kind, flags, r->error};
+    if (table_find(&st->link_index, h, link_same, &k) != SIZE_MAX)
+        return r;
+    if (out->n_links >= st->opt->max_links) {
+        if (table_find(&st->dropped, h, NULL, NULL) == SIZE_MAX) {
+            table_add(&st->dropped, h, 0);
+            out->n_links_dropped++;
+        }
+        return r;
+    }
+    if (out->n_links == st->links_alloc) {
+        size_t n = st->links_alloc ? st->links_alloc * 2 : 32;
+        if (n > st->opt->max_links)
+            n = st->opt->max_links;
+        out->links = xrealloc(out->links, n * sizeof *out->links);
+        st->links_alloc = n;
+    }
+    struct link *l = &out->links[out->n_links];
+    l->url = xstrdup(r->url);
+    l->hash = r->hash;
+    l->kind = kind;
+    l->flags = flags;
+    l->error = r->error;
+    table_add(&st->link_index, h, out->n_links);
+    out->n_links++;
+    return r;
+}
+
+/* ---- elements ---- */
+
+enum {
+    TAG_INLINE = 1 << 0,  /* no word break at its edges */
+    TAG_SKIP = 1 << 1,    /* its text is not visible */
+    TAG_FOREIGN = 1 << 2, /* svg, math: their <title> is not the page's */
+    TAG_TITLE = 1 << 3,
+    TAG_LINK = 1 << 4,    /* carries a link in attr */
+    TAG_BASE = 1 << 5,
+    TAG_META = 1 << 6,
+};
+
+struct tag {
+    const char *name;
+    unsigned what;
+    uint32_t kind;     /* enum link_kind, with TAG_LINK */
+    const char *attr;  /* the attribute holding the link */
+};
+
+/* Sorted by name (bsearch). An element not listed breaks words: block
+ * elements, br, and the unknown (better a space too many than two words
+ * glued into one). */
+static const struct tag tags[] = {
+    {"a", TAG_INLINE | TAG_LINK, LINK_A, "href"},
+    {"abbr", TAG_INLINE, 0, NULL},
+    {"area", TAG_INLINE | TAG_LINK, LINK_AREA, "href"},
+    {"b", TAG_INLINE, 0, NULL},
+    {"base", TAG_BASE, 0, NULL},
+    {"bdi", TAG_INLINE, 0, NULL},
+    {"bdo", TAG_INLINE, 0, NULL},
+    {"big", TAG_INLINE, 0, NULL},
+    {"cite", TAG_INLINE, 0, NULL},
+    {"code", TAG_INLINE, 0, NULL},
+    {"data", TAG_INLINE, 0, NULL},
+    {"dfn", TAG_INLINE, 0, NULL},
+    {"em", TAG_INLINE, 0, NULL},
+    {"font", TAG_INLINE, 0, NULL},
+    {"frame", TAG_LINK, LINK_FRAME, "src"},
+    {"head", TAG_SKIP, 0, NULL},
+    {"i", TAG_INLINE, 0, NULL},
+    {"iframe", TAG_LINK, LINK_IFRAME, "src"},
+    {"img", TAG_INLINE, 0, NULL},
+    {"kbd", TAG_INLINE, 0, NULL},
+    {"label", TAG_INLINE, 0, NULL},
+    {"link", TAG_LINK, LINK_LINK, "href"},
+    {"mark", TAG_INLINE, 0, NULL},
+    {"math", TAG_FOREIGN, 0, NULL},
+    {"meta", TAG_META, 0, NULL},
+    {"noscript", TAG_SKIP, 0, NULL},
+    {"q", TAG_INLINE, 0, NULL},
+    {"rp", TAG_INLINE, 0, NULL},
+    {"rt", TAG_INLINE, 0, NULL},
+    {"ruby", TAG_INLINE, 0, NULL},
+    {"s", TAG_INLINE, 0, NULL},
+    {"samp", TAG_INLINE, 0, NULL},
+    {"script", TAG_SKIP, 0, NULL},
+    {"small", TAG_INLINE, 0, NULL},
+    {"span", TAG_INLINE, 0, NULL},
+    {"strike", TAG_INLINE, 0, NULL},
+    {"strong", TAG_INLINE, 0, NULL},
+    {"style", TAG_SKIP, 0, NULL},
+    {"sub", TAG_INLINE, 0, NULL},
+    {"sup", TAG_INLINE, 0, NULL},
+    {"svg", TAG_FOREIGN, 0, NULL},
+    {"template", TAG_SKIP, 0, NULL},
+    {"time", TAG_INLINE, 0, NULL},
+    {"title", TAG_TITLE, 0, NULL},
+    {"tt", TAG_INLINE, 0, NULL},
+    {"u", TAG_INLINE, 0, NULL},
+    {"var", TAG_INLINE, 0, NULL},
+    {"wbr", TAG_INLINE, 0, NULL},
+};
+
+static int tag_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct tag *)elem)->name);
+}
+
+/* libxml2's HTML parser gives element names in lower case. */
+static const struct tag *tag_find(const char *name)
+{
+    return bsearch(name, tags, sizeof tags / sizeof *tags, sizeof *tags,
+                   tag_cmp);
+}
+
+static void on_link_element(struct extract *st, const struct tag *t,
+                            const xmlChar **atts)
+{
+    const char *href = attr_get(atts, t->attr);
+    if (!href)
+        return;
+    uint32_t flags = 0;
+    const char *rel = NULL;
+    if (t->kind == LINK_A || t->kind == LINK_AREA || t->kind == LINK_LINK)
+        rel = attr_get(atts, "rel");
+    if (rel && has_token(rel, "nofollow", ascii_ws))
+        flags |= LINK_NOFOLLOW;
+    const struct resolution *r = link_add(st, href, t->kind, flags);
+    if (t->kind == LINK_LINK && rel && has_token(rel, "canonical", ascii_ws) &&
+        !st->has_canonical) {
+        st->has_canonical = 1;
+        if (r->error == 0)
+            st->out->canonical = xstrdup(r->url);
+    }
+}
+
+/* Only the first <base href> counts, resolved against the document URL;
+ * links before it keep the document URL as their base. A base that does
+ * not resolve leaves the document URL in place. */
+static void on_base(struct extract *st, const xmlChar **atts)
+{
+    const char *href = attr_get(atts, "href");
+    if (!href || st->has_base)
+        return;
+    st->has_base = 1;
+    char *u = NULL;
+    if (url_resolve(st->base, href, st->opt->max_url_bytes, &u) != 0)
+        return;
+    struct url_base *b = url_base_new(u);
+    free(u);
+    if (!b)
+        return;
+    url_base_free(st->base);
+    st->base = b;
+    st->base_gen++;
+}
+
+/* The URL in a refresh value ("5; url=/next", "0;URL='x'", "3, /x"), as the
+ * HTML Standard's shared declarative refresh steps find it. Returns 0 with
+ * its start and length, or -1 when there is none (a bare delay, or no
+ * delay at all, which makes the value invalid). */
+static int refresh_url(const char *s, const char **url, size_t *len)
+{
+    const char *p = s + strspn(s, ascii_ws);
+    if (strspn(p, "0123456789") == 0 && *p != '.')
+        return -1;
+    p += strspn(p, "0123456789.");
+    if (*p && *p != ';' && *p != ',' && !strchr(ascii_ws, *p))
+        return -1;
+    p += strspn(p, ascii_ws);
+    if (*p == ';' || *p == ',')
+        p++;
+    p += strspn(p, ascii_ws);
+    const char *u = p;
+    if (strncasecmp(p, "url", 3) == 0) {
+        const char *q = p + 3 + strspn(p + 3, ascii_ws);
+        if (*q == '=')
+            u = q + 1 + strspn(q + 1, ascii_ws);
+    }
+    size_t n;
+    if (*u == '"' || *u == '\'') {
+        const char *end = strchr(u + 1, *u);
+        u++;
+        n = end ? (size_t)(end - u) : strlen(u);
+    } else {
+        n = strlen(u);
+    }
+    while (n && strchr(ascii_ws, u[n - 1]))
+        n--;
+    if (n == 0)
+        return -1;
+    *url = u;
+    *len = n;
+    return 0;
+}
+
+/* <meta name=robots content=...> adds to meta_robots (tokens separated by
+ * commas or spaces, any case; "none" is both). The first <meta
+ * http-equiv=refresh> sets refresh when it names a target that resolves,
+ * and the target is a LINK_REDIRECT link either way. */
+static void on_meta(struct extract *st, const xmlChar **atts)
+{
+    const char *content = attr_get(atts, "content");
+    if (!content)
+        return;
+    const char *name = attr_get(atts, "name");
+    if (name && is_word(name, "robots")) {
+        static const char seps[] = ", \t\n\f\r";
+        if (has_token(content, "noindex", seps) ||
+            has_token(content, "none", seps))
+            st->out->meta_robots |= META_NOINDEX;
+        if (has_token(content, "nofollow", seps) ||
+            has_token(content, "none", seps))
+            st->out->meta_robots |= META_NOFOLLOW;
+    }
+    const char *equiv = attr_get(atts, "http-equiv");
+    if (!equiv || !is_word(equiv, "refresh") || st->has_refresh)
+        return;
+    st->has_refresh = 1;
+    const char *u;
+    size_t n;
+    if (refresh_url(content, &u, &n) != 0)
+        return;
+    char *target = xmemdup0(u, n);
+    const struct resolution *r = link_add(st, target, LINK_REDIRECT, 0);
+    if (r->error == 0)
+        st->out->refresh = xstrdup(r->url);
+    free(target);
+}
+
+static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+    struct extract *st = ctx;
+    const struct tag *t = tag_find((const char *)name);
+    unsigned what = t ? t->what : 0;
+    if (!(what & TAG_INLINE))
+        st->text.want_space = 1;
+    if (what & TAG_SKIP)
+        st->skip_depth++;
+    if (what & TAG_FOREIGN)
+        st->foreign_depth++;
+    if (what & TAG_TITLE) {
+        if (st->title_state == TITLE_NONE && st->foreign_depth == 0)
+            st->title_state = TITLE_IN;
+        st->title_depth++;
+    }
+    if (what & TAG_LINK)
+        on_link_element(st, t, atts);
+    if (what & TAG_BASE)
+        on_base(st, atts);
+    if (what & TAG_META)
+        on_meta(st, atts);
+}
+
+/* libxml2 pairs every start with an end (it closes what the markup leaves
+ * open); the guards only keep a surprise from going negative. */
+static void on_end(void *ctx, const xmlChar *name)
+{
+    struct extract *st = ctx;
+    const struct tag *t = tag_find((const char *)name);
+    unsigned what = t ? t->what : 0;
+    if (!(what & TAG_INLINE))
+        st->text.want_space = 1;
+    if ((what & TAG_SKIP) && st->skip_depth > 0)
+        st->skip_depth--;
+    if ((what & TAG_FOREIGN) && st->foreign_depth > 0)
+        st->foreign_depth--;
+    if ((what & TAG_TITLE) && st->title_depth > 0) {
+        st->title_depth--;
+        if (st->title_depth == 0 && st->title_state == TITLE_IN)
+            st->title_state = TITLE_DONE;
+    }
+}
+
+/* Text of the first <title> goes to the title; text of any title, and text
+ * inside script, style, noscript, template and head, goes nowhere. */
+static void on_text(void *ctx, const xmlChar *ch, int len)
+{
+    struct extract *st = ctx;
+    if (len <= 0)
+        return;
+    if (st->title_depth > 0) {
+        if (st->title_state == TITLE_IN)
+            sink_add(&st->title, ch, (size_t)len);
+        return;
+    }
+    if (st->skip_depth == 0)
+        sink_add(&st->text, ch, (size_t)len);
+}
+
+static void extract_init(struct extract *st, const char *url,
+                         const struct html_options *opt,
+                         struct parse_result *out)
+{
+    memset(st, 0, sizeof *st);
+    st->opt = opt;
+    st->out = out;
+    st->base = url ? url_base_new(url) : NULL; /* NULL: only absolute links */
+    st->title_state = TITLE_NONE;
+    sink_init(&st->title, TITLE_MAX_BYTES);
+    sink_init(&st->text, opt->max_text_bytes);
+}
+
+/* Moves the collected strings to out and frees the rest. */
+static void extract_finish(struct extract *st)
+{
+    struct parse_result *out = st->out;
+    out->title = buf_detach(&st->title.b, NULL);
+    out->text = buf_detach(&st->text.b, NULL);
+    if (!out->canonical)
+        out->canonical = xstrdup("");
+    if (!out->refresh)
+        out->refresh = xstrdup("");
+    for (size_t i = 0; i < st->n_res; i++) {
+        free(st->res[i].href);
+        free(st->res[i].url);
+    }
+    free(st->res);
+    table_release(&st->res_index);
+    table_release(&st->link_index);
+    table_release(&st->dropped);
+    url_base_free(st->base);
+}
+
+/* ---- the entry point ---- */
+
+/* The charset to decode with, in the order a browser picks one: a BOM, the
+ * Content-Type header, the document's own declaration, and last a guess:
+ * UTF-8 when the bytes are well-formed UTF-8, windows-1252 when not (the
+ * usual charset of old undeclared pages). An unknown label is passed
+ * over. *skip is the length of the BOM. */
+static void charset_pick(const char *p, size_t n, const char *content_type,
+                         struct charset *cs, size_t *skip)
+{
+    char label[LABEL_MAX + 1];
+    const unsigned char *u = (const unsigned char *)p;
+    *skip = 0;
+    if (n >= 3 && memcmp(u, "\xEF\xBB\xBF", 3) == 0) {
+        *skip = 3;
+        charset_open("utf-8", 0, cs);
+        return;
+    }
+    if (n >= 2 && (memcmp(u, "\xFF\xFE", 2) == 0 ||
+                   memcmp(u, "\xFE\xFF", 2) == 0)) {
+        *skip = 2;
+        if (charset_open(u[0] == 0xFF ? "utf-16le" : "utf-16be", 0, cs) == 0)
+            return;
+    }
+    if (content_type && charset_param(content_type, label) == 0 &&
+        charset_open(label, 0, cs) == 0)
+        return;
+    if (prescan_label(p, n, label) == 0 && charset_open(label, 1, cs) == 0)
+        return;
+    if (utf8_is_valid(u, n) || charset_open("windows-1252", 0, cs) != 0)
+        charset_open("utf-8", 0, cs);
+}
+
+/* Whether the BOM or the header says the body is UTF-16 or UTF-32. */
+static int is_wide_text(const char *p, size_t n, const char *content_type)
+{
+    char label[LABEL_MAX + 1];
+    if (n >= 2 && (memcmp(p, "\xFF\xFE", 2) == 0 ||
+                   memcmp(p, "\xFE\xFF", 2) == 0))
+        return 1;
+    return content_type && charset_param(content_type, label) == 0 &&
+           label_is(label, utf16_labels);
+}
+
+/* Decodes the body and runs the extracting parser over it. */
+static void parse_body(struct extract *st, const char *body, size_t len,
+                       const char *content_type)
+{
+    static const int never = 0;
+    struct charset cs;
+    struct decoder d;
+    htmlSAXHandler sax;
+    size_t skip;
+    xmlInitParser();
+    charset_pick(body, len, content_type, &cs, &skip);
+    decoder_init(&d, &cs, body + skip, len - skip, CHUNK_BYTES);
+    memset(&sax, 0, sizeof sax);
+    sax.startElement = on_start;
+    sax.endElement = on_end;
+    sax.characters = on_text;
+    sax.ignorableWhitespace = on_text;
+    sax_run(&sax, st, &d, &never);
+    decoder_release(&d);
+    charset_close(&cs);
+}
+
+int html_extract(const char *body, size_t len, const char *url,
+                 const char *content_type, const struct html_options *opt,
+                 struct parse_result *out)
+{
+    struct extract st;
+    int rc = 0;
+    memset(out, 0, sizeof *out);
+    extract_init(&st, url, opt, out);
+    if (!body) {
+        body = "";
+        len = 0;
+    }
+    if (is_binary((const unsigned char *)body, len,
+                  is_wide_text(body, len, content_type)))
+        rc = PARSE_EBINARY;
+    else
+        parse_body(&st, body, len, content_type);
+    extract_finish(&st);
+    out->status = (uint32_t)rc;
+    return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * parse: the parser process loop (see parse.h). Owns nothing across
+ * documents: each result is built, sent and released before the next job.
+ * A document that crashes or stalls this process is dealt with by the
+ * coordinator (it kills, respawns and counts attempts).
+ */
+#include "parse/parse.h"
+
+#include <errno.h>
+
+#include "crawler/frame.h"
+#include "crawler/log.h"
+#include "crawler/msg.h"
+#include "parse/html.h"
+
+static void handle(struct chan *ch, const struct config *cfg,
+                   const struct frame *fr, const struct parse_job *job)
+{
+    struct html_options opt = {
+        .max_links = (size_t)cfg->max_links,
+        .max_text_bytes = (size_t)cfg->max_text_bytes,
+        .max_url_bytes = (size_t)cfg->max_url_bytes,
+    };
+    struct parse_result res = {0};
+    html_extract(job->body, job->body_len, job->url, job->content_type, &opt,
+                 &res);
+    msg_put_parse_result(&ch->out, fr->job, &res);
+    parse_result_release(&res);
+}
+
+int parse_main(int chan_fd, const struct config *cfg)
+{
+    struct chan ch;
+    chan_init(&ch, chan_fd);
+    int status = 0;
+    for (;;) {
+        int rc = chan_fill(&ch); /* blocking descriptor: waits for work */
+        if (rc == -EPIPE)
+            break;
+        if (rc < 0 && rc != -EAGAIN && rc != -EINTR) {
+            log_error("cannot read from the coordinator rc=%d", rc);
+            status = 1;
+            break;
+        }
+        struct frame fr;
+        while ((rc = chan_next(&ch, &fr)) == 1) {
+            struct parse_job job;
+            if (fr.type != FRAME_PARSE || msg_get_parse_job(&fr, &job) < 0) {
+                log_error("malformed frame from the coordinator type=%d",
+                          fr.type);
+                status = 1;
+                goto out;
+            }
+            handle(&ch, cfg, &fr, &job);
+            parse_job_release(&job);
+            if (chan_flush(&ch, 1) < 0)
+                goto out;
+        }
+        if (rc < 0) {
+            log_error("malformed frame header from the coordinator");
+            status = 1;
+            break;
+        }
+    }
+out:
+    chan_release(&ch);
+    return status;
+}

@@ -1,0 +1,324 @@
+/*
+ * url: resolve and normalize with curl_url (see url.h).
+ *
+ * libcurl does the parsing, reference resolution and dot-segment removal;
+ * this file adds only what the URL API leaves to its caller: WHATWG-style
+ * cleaning of the input, lower-casing the host, and canonical
+ * percent-encoding of path and query.
+ */
+#include "parse/url.h"
+
+#include <curl/curl.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crawler/buf.h"
+#include "crawler/xalloc.h"
+
+struct url_base {
+    CURLU *h;
+};
+
+static int is_c0_or_space(unsigned char c)
+{
+    return c <= 0x20;
+}
+
+/* Strips, removes tab/newlines, turns backslashes before the query into
+ * slashes and encodes spaces and other bytes curl would reject. */
+static char *clean_ref(const char *ref)
+{
+    size_t n = strlen(ref);
+    while (n && is_c0_or_space((unsigned char)*ref)) {
+        ref++;
+        n--;
+    }
+    while (n && is_c0_or_space((unsigned char)ref[n - 1]))
+        n--;
+    char *out = xmalloc(n * 3 + 1);
+    size_t o = 0;
+    int in_query = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)ref[i];
+        if (c == '\t' || c == '\n' || c == '\r')
+            continue;
+        if (c == '?' || c == '#')
+            in_query = 1;
+        if (c == '\\' && !in_query)
+            c = '/';
+        if (c <= 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' ||
+            c == '`' || c == '{' || c == '}' || c == '|' || c == '^') {
+            static const char hex[] = "0123456789ABCDEF";
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+            continue;
+        }
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int is_unreserved(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+           c == '~';
+}
+
+/* Decodes %XX of unreserved characters, upper-cases the rest, and encodes
+ * a stray '%' that starts no escape. In place is not possible (a stray '%'
+ * grows), so it appends to out. */
+static void canonical_escapes(struct buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        if (*s != '%') {
+            buf_append(out, s, 1);
+            continue;
+        }
+        int hi = hexval((unsigned char)s[1]);
+        int lo = hi < 0 ? -1 : hexval((unsigned char)s[2]);
+        if (lo < 0) {
+            buf_append(out, "%25", 3);
+            continue;
+        }
+        int c = hi * 16 + lo;
+        if (is_unreserved(c)) {
+            char ch = (char)c;
+            buf_append(out, &ch, 1);
+        } else {
+            char esc[3] = {'%', hex[hi], hex[lo]};
+            buf_append(out, esc, 3);
+        }
+        s += 2;
+    }
+}
+
+static int scheme_ok(CURLU *h)
+{
+    char *scheme = NULL;
+    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+        return 0;
+    int ok = strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0;
+    curl_free(scheme);
+    return ok;
+}
+
+/* Builds the normalized string from a parsed handle. */
+static int assemble(CURLU *h, size_t max_len, char **out)
+{
+    if (!scheme_ok(h))
+        return URL_ESCHEME;
+    int rc = URL_EINVALID;
+    char *host = NULL, *path = NULL, *query = NULL, *port = NULL;
+    char *scheme = NULL;
+    struct buf b;
+    buf_init(&b, (size_t)-1 / 2);
+    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+        goto out;
+    if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+        goto out;
+    if (curl_url_get(h, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT) !=
+        CURLUE_OK)
+        port = NULL;
+    if (curl_url_get(h, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+        goto out;
+    if (curl_url_get(h, CURLUPART_QUERY, &query, 0) != CURLUE_OK)
+        query = NULL;
+    for (char *p = host; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    buf_append_str(&b, scheme);
+    buf_append_str(&b, "://");
+    buf_append_str(&b, host);
+    if (port) {
+        buf_append_str(&b, ":");
+        buf_append_str(&b, port);
+    }
+    canonical_escapes(&b, *path ? path : "/");
+    if (query) {
+        buf_append_str(&b, "?");
+        canonical_escapes(&b, query);
+    }
+    rc = b.len > max_len ? URL_ETOOLONG : 0;
+    if (rc == 0)
+        *out = buf_detach(&b, NULL);
+out:
+    buf_release(&b);
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    return rc;
+}
+
+/* A reference that names a scheme (RFC 3986 "scheme:") other than http(s)
+ * is refused before parsing: mailto: or javascript: have no host and would
+ * otherwise read as invalid rather than as unsupported. */
+static int foreign_scheme(const char *s)
+{
+    size_t n = 0;
+    if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        return 0;
+    while (s[n] && (isalnum((unsigned char)s[n]) || s[n] == '+' ||
+                    s[n] == '-' || s[n] == '.'))
+        n++;
+    if (s[n] != ':')
+        return 0;
+    return !((n == 4 && strncasecmp(s, "http", 4) == 0) ||
+             (n == 5 && strncasecmp(s, "https", 5) == 0));
+}
+
+static int h_has_url(CURLU *h)
+{
+    char *host = NULL;
+    if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+        return 0;
+    curl_free(host);
+    return 1;
+}
+
+static int parse_into(CURLU *h, const char *ref)
+{
+    char *clean = clean_ref(ref);
+    if (foreign_scheme(clean)) {
+        free(clean);
+        return URL_ESCHEME;
+    }
+    CURLUcode uc;
+    /* libcurl 7.88 resolves a query-only reference against the base's
+     * directory rather than its path (RFC 3986 5.2.2 keeps the path). */
+    if (clean[0] == '?' && h_has_url(h)) {
+        char *q = xstrdup(clean + 1);
+        q[strcspn(q, "#")] = '\0';
+        uc = curl_url_set(h, CURLUPART_QUERY, q, 0);
+        free(q);
+    } else if (clean[0] == '#' && h_has_url(h)) {
+        uc = CURLUE_OK;
+    } else {
+        uc = curl_url_set(h, CURLUPART_URL, clean, CURLU_NON_SUPPORT_SCHEME);
+    }
+    free(clean);
+    if (uc == CURLUE_UNSUPPORTED_SCHEME)
+        return URL_ESCHEME;
+    if (uc == CURLUE_OK)
+        curl_url_set(h, CURLUPART_FRAGMENT, NULL, 0);
+    return uc == CURLUE_OK ? 0 : URL_EINVALID;
+}
+
+struct url_base *url_base_new(const char *base)
+{
+    CURLU *h = curl_url();
+    if (!h)
+        abort();
+    if (parse_into(h, base) < 0 || !scheme_ok(h)) {
+        curl_url_cleanup(h);
+        return NULL;
+    }
+    struct url_base *b = xmalloc(sizeof *b);
+    b->h = h;
+    return b;
+}
+
+void url_base_free(struct url_base *b)
+{
+    if (!b)
+        return;
+    curl_url_cleanup(b->h);
+    free(b);
+}
+
+int url_resolve(const struct url_base *base, const char *ref, size_t max_len,
+                char **out)
+{
+    /* A reference far over the cap cannot shrink below it: skip the work. */
+    if (strlen(ref) > max_len * 4 + 64)
+        return URL_ETOOLONG;
+    CURLU *h = base ? curl_url_dup(base->h) : curl_url();
+    if (!h)
+        abort();
+    int rc = parse_into(h, ref);
+    if (rc == 0)
+        rc = assemble(h, max_len, out);
+    curl_url_cleanup(h);
+    return rc;
+}
+
+int url_normalize(const char *ref, const char *base, size_t max_len,
+                  char **out)
+{
+    struct url_base *b = NULL;
+    if (base) {
+        b = url_base_new(base);
+        if (!b)
+            return URL_EINVALID;
+    }
+    int rc = url_resolve(b, ref, max_len, out);
+    url_base_free(b);
+    return rc;
+}
+
+size_t url_origin_len(const char *u)
+{
+    const char *p = strstr(u, "://");
+    if (!p)
+        return 0;
+    p += 3;
+    p += strcspn(p, "/?");
+    return (size_t)(p - u);
+}
+
+const char *url_host(const char *u, size_t *len)
+{
+    const char *p = strstr(u, "://");
+    if (!p) {
+        *len = 0;
+        return u;
+    }
+    p += 3;
+    size_t n;
+    if (*p == '[')
+        n = strcspn(p, "]") + 1;
+    else
+        n = strcspn(p, ":/?");
+    *len = n;
+    return p;
+}
+
+const char *url_path(const char *u)
+{
+    const char *p = u + url_origin_len(u);
+    return *p ? p : "/";
+}
+
+const char *url_strerror(int rc)
+{
+    switch (rc) {
+    case 0:
+        return "ok";
+    case URL_EINVALID:
+        return "not a valid URL";
+    case URL_ESCHEME:
+        return "unsupported scheme (only http and https are crawled)";
+    case URL_ETOOLONG:
+        return "URL too long";
+    default:
+        return "unknown URL error";
+    }
+}

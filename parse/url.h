@@ -1,0 +1,55 @@
+/*
+ * url: resolution and normalization of URLs with libcurl's URL API.
+ *
+ * Runs in the parser (links) and the coordinator (seeds, redirects). A
+ * normalized URL is absolute http(s), scheme and host lower-case, default
+ * port dropped, dot segments removed, fragment dropped, percent-encoding
+ * canonical (unreserved characters decoded, hex digits upper-case), and at
+ * most max_len bytes. Two spellings of one resource normalize to one string,
+ * which is what the URL-seen test compares (by hash).
+ *
+ * Before parsing, an href is cleaned as the WHATWG URL Standard does for
+ * special schemes: leading and trailing C0 controls and spaces stripped, tab
+ * and newlines removed, backslashes taken as slashes (before the query),
+ * and spaces percent-encoded.
+ */
+#ifndef PARSE_URL_H
+#define PARSE_URL_H
+
+#include <stddef.h>
+
+#define URL_MAX_DEFAULT 2048
+
+enum url_error {
+    URL_EINVALID = -1101, /* not a URL (or an unresolvable reference) */
+    URL_ESCHEME = -1102,  /* a scheme other than http or https */
+    URL_ETOOLONG = -1103, /* longer than max_len once normalized */
+};
+
+/* A parsed base URL to resolve many references against. */
+struct url_base;
+
+/* NULL when base is not a valid absolute http(s) URL. */
+struct url_base *url_base_new(const char *base);
+void url_base_free(struct url_base *b);
+
+/* Resolves ref (an href or a full URL) against base (NULL: ref must be
+ * absolute) and normalizes it. On success *out is the new URL (caller
+ * frees) and the result is 0; otherwise a url_error and *out is untouched. */
+int url_resolve(const struct url_base *base, const char *ref, size_t max_len,
+                char **out);
+/* The same with a base given as a string (NULL for none). */
+int url_normalize(const char *ref, const char *base, size_t max_len,
+                  char **out);
+
+/* Length of "scheme://host[:port]" at the start of a normalized URL. */
+size_t url_origin_len(const char *normalized);
+/* Start and length of the host name in a normalized URL (no brackets for
+ * IPv6 literals are removed: the host is as it appears in the URL). */
+const char *url_host(const char *normalized, size_t *len);
+/* The path and query of a normalized URL ("/" at least). Borrowed. */
+const char *url_path(const char *normalized);
+
+const char *url_strerror(int rc);
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * db: what the store's files share internally (not for other folders).
+ * The struct store body, the prepared statements and small helpers.
+ */
+#ifndef STORE_DB_H
+#define STORE_DB_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+enum stmt_id {
+    ST_HOST_FIND,
+    ST_HOST_ADD,
+    ST_HOST_LOAD,
+    ST_HOST_SAVE,
+    ST_HOST_SAVE_ROBOTS,
+    ST_URL_ADD,
+    ST_URL_REVIVE,
+    ST_URL_LEASE,
+    ST_URL_MARK_LEASED,
+    ST_URL_FINISH,
+    ST_PAGE_ADD,
+    ST_LINK_ADD,
+    ST_TEXT_ADD,
+    ST_META_SET,
+    ST_META_GET,
+    ST_COUNT,
+};
+
+struct store {
+    sqlite3 *db;
+    int lock_fd;          /* holds the crawl lock (flock), -1 when none */
+    int in_tx;
+    sqlite3_stmt *st[ST_COUNT];
+    char errmsg[256];
+};
+
+/* The statement, prepared on first use and reset for reuse. NULL (and
+ * errmsg set) when preparation fails. */
+sqlite3_stmt *db_stmt(struct store *s, enum stmt_id id);
+/* Steps a statement to completion; 0 or STORE_EFAIL (errmsg set). */
+int db_done(struct store *s, sqlite3_stmt *st);
+/* Records the connection's error and returns STORE_EFAIL. */
+int db_fail(struct store *s);
+/* Binds NULL for a NULL or empty string, else the text. */
+void db_bind_text(sqlite3_stmt *st, int i, const char *v);
+
+#endif

@@ -1,0 +1,256 @@
+/*
+ * frontier: hosts and URLs in the database. Runs in the coordinator.
+ *
+ * The life of a URL (urls.state):
+ *
+ *            add                lease                 finish
+ *   (new) --------> QUEUED ---------------> IN_FLIGHT ---------> DONE
+ *     |               ^   requeue_all        |     |
+ *     | add (scope,   |   (start-up, stop)   |     +-----------> FAILED
+ *     | robots, ...)  +----------------------+     |  (retries used up,
+ *     v               |                            |   quarantine)
+ *   SKIPPED ----------+ revive (a followable       +-----------> SKIPPED
+ *    (reason)           path finds a nofollow           (robots, page limit)
+ *                       or too-deep URL)
+ *
+ * Invariants:
+ *  1. A URL (by hash) has exactly one row; its state only moves along the
+ *     arrows above.
+ *  2. IN_FLIGHT rows exist only while a coordinator runs; at start-up they
+ *     are all QUEUED again, so a killed run loses no work.
+ *  3. Retries stay IN_FLIGHT (the coordinator holds them in memory) with
+ *     attempts counted, so a restart retries them once more at most.
+ *  4. Every row not QUEUED/IN_FLIGHT/DONE has a reason.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crawler/xalloc.h"
+#include "store/db.h"
+
+void host_row_release(struct host_row *h)
+{
+    free(h->origin);
+    free(h->robots_txt);
+    memset(h, 0, sizeof *h);
+}
+
+int store_host_id(struct store *s, const char *origin, size_t len,
+                  int64_t *id)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_HOST_FIND);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_text(st, 1, origin, (int)len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        return 0;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s);
+    st = db_stmt(s, ST_HOST_ADD);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_text(st, 1, origin, (int)len, SQLITE_STATIC);
+    if (db_done(s, st) < 0)
+        return STORE_EFAIL;
+    *id = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static void read_host(sqlite3_stmt *st, int col, struct host_row *h)
+{
+    h->origin = xstrdup((const char *)sqlite3_column_text(st, col));
+    h->robots_state = sqlite3_column_int(st, col + 1);
+    h->robots_len = (size_t)sqlite3_column_bytes(st, col + 2);
+    const void *txt = sqlite3_column_blob(st, col + 2);
+    h->robots_txt = txt ? xmemdup0(txt, h->robots_len) : NULL;
+    h->robots_fetched_ms = sqlite3_column_int64(st, col + 3);
+    h->crawl_delay_ms = sqlite3_column_int64(st, col + 4);
+    h->delay_ms = sqlite3_column_int64(st, col + 5);
+    h->next_at_ms = sqlite3_column_int64(st, col + 6);
+    h->error_streak = sqlite3_column_int64(st, col + 7);
+    h->n_queued = sqlite3_column_int64(st, col + 8);
+}
+
+int store_host_load(struct store *s, int64_t id, struct host_row *out)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_HOST_LOAD);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        out->id = id;
+        read_host(st, 0, out);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? STORE_EFAIL : db_fail(s);
+}
+
+int store_hosts_with_work(struct store *s,
+                          void (*fn)(void *arg, struct host_row *h),
+                          void *arg)
+{
+    static const char sql[] =
+        "SELECT h.id, h.origin, h.robots_state, h.robots_txt,"
+        " h.robots_fetched_ms, h.crawl_delay_ms, h.delay_ms, h.next_at_ms,"
+        " h.error_streak, q.n FROM (SELECT host_id, count(*) AS n FROM urls"
+        " WHERE state = 0 GROUP BY host_id) AS q"
+        " JOIN hosts AS h ON h.id = q.host_id";
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct host_row h = {.id = sqlite3_column_int64(st, 0)};
+        read_host(st, 1, &h);
+        fn(arg, &h);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
+int store_host_save(struct store *s, const struct host_row *h,
+                    int with_robots)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_HOST_SAVE);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, h->id);
+    sqlite3_bind_int(st, 2, h->robots_state);
+    sqlite3_bind_int64(st, 3, h->robots_fetched_ms);
+    sqlite3_bind_int64(st, 4, h->crawl_delay_ms);
+    sqlite3_bind_int64(st, 5, h->delay_ms);
+    sqlite3_bind_int64(st, 6, h->next_at_ms);
+    sqlite3_bind_int64(st, 7, h->error_streak);
+    if (db_done(s, st) < 0)
+        return STORE_EFAIL;
+    if (!with_robots)
+        return 0;
+    st = db_stmt(s, ST_HOST_SAVE_ROBOTS);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, h->id);
+    if (h->robots_txt)
+        sqlite3_bind_blob(st, 2, h->robots_txt, (int)h->robots_len,
+                          SQLITE_STATIC);
+    return db_done(s, st);
+}
+
+int store_url_add(struct store *s, const struct url_new *u)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_URL_ADD);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, u->hash);
+    sqlite3_bind_text(st, 2, u->url, -1, SQLITE_STATIC);
+    if (u->host_id)
+        sqlite3_bind_int64(st, 3, u->host_id);
+    sqlite3_bind_int(st, 4, u->state);
+    db_bind_text(st, 5, u->reason);
+    sqlite3_bind_int(st, 6, u->depth);
+    sqlite3_bind_int(st, 7, u->hops);
+    if (u->from_id)
+        sqlite3_bind_int64(st, 8, u->from_id);
+    if (db_done(s, st) < 0)
+        return STORE_EFAIL;
+    if (sqlite3_changes(s->db) > 0)
+        return u->state == URL_QUEUED;
+    if (u->state != URL_QUEUED)
+        return 0;
+    st = db_stmt(s, ST_URL_REVIVE);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, u->hash);
+    sqlite3_bind_int(st, 2, u->depth);
+    sqlite3_bind_int(st, 3, u->hops);
+    if (u->from_id)
+        sqlite3_bind_int64(st, 4, u->from_id);
+    if (db_done(s, st) < 0)
+        return STORE_EFAIL;
+    return sqlite3_changes(s->db) > 0;
+}
+
+void url_lease_release(struct url_lease *l)
+{
+    free(l->url);
+    l->url = NULL;
+}
+
+int store_url_lease(struct store *s, int64_t host_id, int max,
+                    struct url_lease *out, int *n)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_URL_LEASE);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, host_id);
+    sqlite3_bind_int(st, 2, max);
+    int got = 0, rc;
+    while (got < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct url_lease *l = &out[got++];
+        l->id = sqlite3_column_int64(st, 0);
+        l->url = xstrdup((const char *)sqlite3_column_text(st, 1));
+        l->depth = sqlite3_column_int(st, 2);
+        l->hops = sqlite3_column_int(st, 3);
+        l->attempts = sqlite3_column_int(st, 4);
+    }
+    sqlite3_reset(st);
+    for (int i = 0; i < got; i++) {
+        st = db_stmt(s, ST_URL_MARK_LEASED);
+        if (!st)
+            goto fail;
+        sqlite3_bind_int64(st, 1, out[i].id);
+        if (db_done(s, st) < 0)
+            goto fail;
+    }
+    *n = got;
+    return 0;
+fail:
+    for (int i = 0; i < got; i++)
+        url_lease_release(&out[i]);
+    return STORE_EFAIL;
+}
+
+int store_url_finish(struct store *s, int64_t id, int state,
+                     const char *reason, int attempts)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_URL_FINISH);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, state);
+    db_bind_text(st, 3, reason);
+    sqlite3_bind_int(st, 4, attempts);
+    return db_done(s, st);
+}
+
+int store_url_requeue_all(struct store *s)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, "UPDATE urls SET state = 0 WHERE state = 1",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_free(msg);
+        return db_fail(s);
+    }
+    return sqlite3_changes(s->db);
+}
+
+int64_t store_url_count(struct store *s, int state)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM urls WHERE state = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s);
+    sqlite3_bind_int(st, 1, state);
+    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
+                                               : db_fail(s);
+    sqlite3_finalize(st);
+    return n;
+}

@@ -1,0 +1,73 @@
+/*
+ * results: pages, links and the full-text index. Runs in the coordinator,
+ * inside the batched transaction the caller holds.
+ */
+#include "store/db.h"
+
+int store_page_add(struct store *s, int64_t url_id,
+                   const struct fetch_result *fr,
+                   const struct parse_result *pr, int64_t *page_id)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_PAGE_ADD);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, url_id);
+    sqlite3_bind_int(st, 2, fr->status);
+    db_bind_text(st, 3, fr->error);
+    sqlite3_bind_int(st, 4, fr->curl_code);
+    db_bind_text(st, 5, fr->final_url);
+    db_bind_text(st, 6, fr->content_type);
+    db_bind_text(st, 7, fr->location);
+    sqlite3_bind_int64(st, 8, (int64_t)fr->body_len);
+    sqlite3_bind_int(st, 9, fr->truncated != 0);
+    if (fr->status > 0)
+        sqlite3_bind_int64(st, 10, fr->body_hash);
+    if (pr) {
+        db_bind_text(st, 11, pr->title);
+        db_bind_text(st, 12, pr->canonical);
+        sqlite3_bind_int(st, 13, (pr->meta_robots & META_NOINDEX) != 0);
+        sqlite3_bind_int(st, 14, (pr->meta_robots & META_NOFOLLOW) != 0);
+        sqlite3_bind_int64(st, 15, (int64_t)pr->n_links);
+    } else {
+        sqlite3_bind_int(st, 13, 0);
+        sqlite3_bind_int(st, 14, 0);
+        sqlite3_bind_int(st, 15, 0);
+    }
+    db_bind_text(st, 16, fr->etag);
+    db_bind_text(st, 17, fr->last_modified);
+    db_bind_text(st, 18, fr->remote_ip);
+    if (fr->status > 0) {
+        sqlite3_bind_double(st, 19, (double)fr->connect_us / 1000.0);
+        sqlite3_bind_double(st, 20, (double)fr->ttfb_us / 1000.0);
+    }
+    sqlite3_bind_double(st, 21, (double)fr->total_us / 1000.0);
+    if (db_done(s, st) < 0)
+        return STORE_EFAIL;
+    *page_id = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int store_link_add(struct store *s, int64_t from_url_id, int64_t to_hash,
+                   unsigned kind, unsigned flags)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_LINK_ADD);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, from_url_id);
+    sqlite3_bind_int64(st, 2, to_hash);
+    sqlite3_bind_int(st, 3, (int)kind);
+    sqlite3_bind_int(st, 4, (flags & LINK_NOFOLLOW) != 0);
+    return db_done(s, st);
+}
+
+int store_text_add(struct store *s, int64_t page_id, const char *title,
+                   const char *text)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_TEXT_ADD);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, page_id);
+    db_bind_text(st, 2, title);
+    db_bind_text(st, 3, text);
+    return db_done(s, st);
+}

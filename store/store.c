@@ -1,0 +1,384 @@
+/*
+ * store: opening the crawl database, its schema, transactions and metadata.
+ * Runs in the coordinator (read-write, the only writer) and in the query
+ * commands (read-only, alongside a running crawl thanks to WAL).
+ *
+ * Schema (version 1). Times are unix milliseconds in integer columns named
+ * *_ms, and ISO 8601 UTC text in columns named *_at.
+ *
+ *   meta(key, value)          crawl metadata: schema version, options, runs
+ *   hosts(id, origin, ...)    one per scheme://host:port; robots.txt and the
+ *                             scheduler state that must survive a restart
+ *   urls(id, hash, url, ...)  the frontier: every URL the crawl has seen
+ *   pages(id, url_id, ...)    one row per fetch result
+ *   links(from_id, to_hash)   edges from a fetched URL to a URL (by hash, so
+ *                             recording an edge needs no lookup)
+ *   page_text(title, text)    FTS5 over pages, rowid = pages.id
+ *
+ * Indexes and why:
+ *   urls.hash UNIQUE          the URL-seen test (8-byte keys, not URL text)
+ *   urls_queued (partial)     lease the oldest queued URLs of a host without
+ *                             scanning; holds only queued rows, so it stays
+ *                             small however large the crawl grows
+ *   urls_state                counts by state for stats and progress
+ *   pages_url                 a URL's fetches (views, explain, links)
+ *   pages_body_hash           duplicate content
+ *   links_from, links_to      out-links of a page, in-links of a URL
+ */
+#include "store/db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "crawler/xalloc.h"
+
+#define SCHEMA_VERSION "1"
+/* Stamped in the file header so that `file` and we can tell our databases
+ * from any other SQLite file. */
+#define APPLICATION_ID 0x43524157 /* "CRAW" */
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta("
+    " key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS hosts("
+    " id INTEGER PRIMARY KEY,"
+    " origin TEXT NOT NULL UNIQUE,"
+    " robots_state INTEGER NOT NULL DEFAULT 0,"
+    " robots_txt BLOB,"
+    " robots_fetched_ms INTEGER NOT NULL DEFAULT 0,"
+    " crawl_delay_ms INTEGER NOT NULL DEFAULT -1,"
+    " delay_ms INTEGER NOT NULL DEFAULT 0,"
+    " next_at_ms INTEGER NOT NULL DEFAULT 0,"
+    " error_streak INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS urls("
+    " id INTEGER PRIMARY KEY,"
+    " hash INTEGER NOT NULL UNIQUE,"
+    " url TEXT NOT NULL,"
+    " host_id INTEGER REFERENCES hosts(id),"
+    " state INTEGER NOT NULL,"
+    " reason TEXT,"
+    " depth INTEGER NOT NULL,"
+    " hops INTEGER NOT NULL DEFAULT 0,"
+    " from_id INTEGER,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " discovered_at TEXT NOT NULL"
+    "  DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));"
+    "CREATE INDEX IF NOT EXISTS urls_queued ON urls(host_id, id)"
+    " WHERE state = 0;"
+    "CREATE INDEX IF NOT EXISTS urls_state ON urls(state);"
+    "CREATE TABLE IF NOT EXISTS pages("
+    " id INTEGER PRIMARY KEY,"
+    " url_id INTEGER NOT NULL REFERENCES urls(id),"
+    " fetched_at TEXT NOT NULL"
+    "  DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+    " status INTEGER NOT NULL,"
+    " error TEXT,"
+    " curl_code INTEGER NOT NULL DEFAULT 0,"
+    " final_url TEXT,"
+    " content_type TEXT,"
+    " location TEXT,"
+    " bytes INTEGER NOT NULL DEFAULT 0,"
+    " truncated INTEGER NOT NULL DEFAULT 0,"
+    " body_hash INTEGER,"
+    " title TEXT,"
+    " canonical TEXT,"
+    " noindex INTEGER NOT NULL DEFAULT 0,"
+    " nofollow INTEGER NOT NULL DEFAULT 0,"
+    " n_links INTEGER NOT NULL DEFAULT 0,"
+    " etag TEXT,"
+    " last_modified TEXT,"
+    " remote_ip TEXT,"
+    " connect_ms REAL,"
+    " ttfb_ms REAL,"
+    " total_ms REAL);"
+    "CREATE INDEX IF NOT EXISTS pages_url ON pages(url_id);"
+    "CREATE INDEX IF NOT EXISTS pages_body_hash ON pages(body_hash);"
+    "CREATE TABLE IF NOT EXISTS links("
+    " from_id INTEGER NOT NULL,"
+    " to_hash INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL,"
+    " nofollow INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX IF NOT EXISTS links_from ON links(from_id);"
+    "CREATE INDEX IF NOT EXISTS links_to ON links(to_hash);"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS page_text USING fts5(title, text);";
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_HOST_FIND] = "SELECT id FROM hosts WHERE origin = ?1",
+    [ST_HOST_ADD] = "INSERT INTO hosts(origin) VALUES (?1)",
+    [ST_HOST_LOAD] =
+        "SELECT origin, robots_state, robots_txt, robots_fetched_ms,"
+        " crawl_delay_ms, delay_ms, next_at_ms, error_streak,"
+        " (SELECT count(*) FROM urls WHERE host_id = ?1 AND state = 0)"
+        " FROM hosts WHERE id = ?1",
+    [ST_HOST_SAVE] =
+        "UPDATE hosts SET robots_state = ?2, robots_fetched_ms = ?3,"
+        " crawl_delay_ms = ?4, delay_ms = ?5, next_at_ms = ?6,"
+        " error_streak = ?7 WHERE id = ?1",
+    [ST_HOST_SAVE_ROBOTS] = "UPDATE hosts SET robots_txt = ?2 WHERE id = ?1",
+    [ST_URL_ADD] =
+        "INSERT INTO urls(hash, url, host_id, state, reason, depth, hops,"
+        " from_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " ON CONFLICT(hash) DO NOTHING",
+    /* A URL skipped because of how it was found (nofollow, depth) is
+     * queued when a followable path reaches it. */
+    [ST_URL_REVIVE] =
+        "UPDATE urls SET state = 0, reason = NULL, depth = ?2, hops = ?3,"
+        " from_id = ?4 WHERE hash = ?1 AND state = 4"
+        " AND reason IN ('nofollow', 'depth')",
+    [ST_URL_LEASE] =
+        "SELECT id, url, depth, hops, attempts FROM urls"
+        " WHERE host_id = ?1 AND state = 0 ORDER BY id LIMIT ?2",
+    [ST_URL_MARK_LEASED] = "UPDATE urls SET state = 1 WHERE id = ?1",
+    [ST_URL_FINISH] =
+        "UPDATE urls SET state = ?2, reason = ?3, attempts = ?4"
+        " WHERE id = ?1",
+    [ST_PAGE_ADD] =
+        "INSERT INTO pages(url_id, status, error, curl_code, final_url,"
+        " content_type, location, bytes, truncated, body_hash, title,"
+        " canonical, noindex, nofollow, n_links, etag, last_modified,"
+        " remote_ip, connect_ms, ttfb_ms, total_ms) VALUES (?1, ?2, ?3,"
+        " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+        " ?18, ?19, ?20, ?21)",
+    [ST_LINK_ADD] =
+        "INSERT INTO links(from_id, to_hash, kind, nofollow)"
+        " VALUES (?1, ?2, ?3, ?4)",
+    [ST_TEXT_ADD] =
+        "INSERT INTO page_text(rowid, title, text) VALUES (?1, ?2, ?3)",
+    [ST_META_SET] =
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+};
+
+int db_fail(struct store *s)
+{
+    snprintf(s->errmsg, sizeof s->errmsg, "%s", sqlite3_errmsg(s->db));
+    return STORE_EFAIL;
+}
+
+sqlite3_stmt *db_stmt(struct store *s, enum stmt_id id)
+{
+    if (!s->st[id]) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
+                               SQLITE_PREPARE_PERSISTENT, &s->st[id],
+                               NULL) != SQLITE_OK) {
+            db_fail(s);
+            return NULL;
+        }
+    }
+    sqlite3_reset(s->st[id]);
+    sqlite3_clear_bindings(s->st[id]);
+    return s->st[id];
+}
+
+int db_done(struct store *s, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) {
+        db_fail(s);
+        sqlite3_reset(st);
+        return STORE_EFAIL;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+void db_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && *v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+const char *store_errmsg(struct store *s)
+{
+    return s->errmsg;
+}
+
+static int exec(struct store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s",
+                 msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return STORE_EFAIL;
+    }
+    return 0;
+}
+
+static int pragma_int(struct store *s, const char *sql, int64_t *v)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : db_fail(s);
+}
+
+/* Tells an empty new file, one of ours, and anything else apart. */
+static int check_identity(struct store *s, int writable, char *err,
+                          size_t errlen, const char *path)
+{
+    int64_t app_id = 0, n_tables = 0;
+    if (pragma_int(s, "PRAGMA application_id", &app_id) < 0 ||
+        pragma_int(s, "SELECT count(*) FROM sqlite_schema", &n_tables) < 0) {
+        snprintf(err, errlen, "%s: not a crawl database (%s)", path,
+                 s->errmsg);
+        return STORE_ENOTDB;
+    }
+    if (app_id == APPLICATION_ID)
+        return 0;
+    if (app_id == 0 && n_tables == 0 && writable)
+        return 1; /* new */
+    snprintf(err, errlen, "%s: not a crawl database", path);
+    return STORE_ENOTDB;
+}
+
+/* The crawl lock: one writer per database file, held for the life of the
+ * process (flock is independent of SQLite's own POSIX locks). */
+static int take_lock(struct store *s, const char *path, char *err,
+                     size_t errlen)
+{
+    char lock_path[4096];
+    if (snprintf(lock_path, sizeof lock_path, "%s-lock", path) >=
+        (int)sizeof lock_path) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return STORE_EFAIL;
+    }
+    s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->lock_fd < 0) {
+        snprintf(err, errlen, "%s: cannot create lock file: %s", lock_path,
+                 strerror(errno));
+        return STORE_EFAIL;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        snprintf(err, errlen,
+                 "%s: another crawl is already writing this database", path);
+        return STORE_EBUSY;
+    }
+    return 0;
+}
+
+int store_open(const char *path, unsigned flags, struct store **out,
+               char *err, size_t errlen)
+{
+    int writable = (flags & STORE_WRITE) != 0;
+    struct store *s = xcalloc(1, sizeof *s);
+    s->lock_fd = -1;
+    int rc = 0;
+    if (writable) {
+        rc = take_lock(s, path, err, errlen);
+        if (rc < 0)
+            goto fail;
+    }
+    int oflags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                          : SQLITE_OPEN_READONLY;
+    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot open database: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        rc = STORE_EFAIL;
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    rc = check_identity(s, writable, err, errlen, path);
+    if (rc < 0)
+        goto fail;
+    if (writable) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "PRAGMA application_id = %d;",
+                 APPLICATION_ID);
+        if (exec(s, "PRAGMA journal_mode = WAL;") < 0 ||
+            exec(s, "PRAGMA synchronous = NORMAL;") < 0 ||
+            exec(s, "BEGIN;") < 0 || exec(s, schema_sql) < 0 ||
+            exec(s, sql) < 0 ||
+            exec(s, "INSERT OR IGNORE INTO meta VALUES ('schema_version', "
+                    SCHEMA_VERSION ");") < 0 ||
+            exec(s, "COMMIT;") < 0) {
+            snprintf(err, errlen, "%s: cannot create the schema: %s", path,
+                     s->errmsg);
+            rc = STORE_EFAIL;
+            goto fail;
+        }
+    }
+    exec(s, "PRAGMA cache_size = -65536;"); /* 64 MiB of page cache */
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return rc < 0 ? rc : STORE_EFAIL;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    if (s->in_tx)
+        store_commit(s);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    if (s->db)
+        sqlite3_close(s->db);
+    if (s->lock_fd >= 0)
+        close(s->lock_fd);
+    free(s);
+}
+
+int store_begin(struct store *s)
+{
+    if (s->in_tx)
+        return 0;
+    int rc = exec(s, "BEGIN IMMEDIATE;");
+    if (rc == 0)
+        s->in_tx = 1;
+    return rc;
+}
+
+int store_commit(struct store *s)
+{
+    if (!s->in_tx)
+        return 0;
+    int rc = exec(s, "COMMIT;");
+    if (rc == 0)
+        s->in_tx = 0;
+    return rc;
+}
+
+int store_meta_set(struct store *s, const char *key, const char *value)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_META_SET);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    return db_done(s, st);
+}
+
+int store_meta_get(struct store *s, const char *key, char **value)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_META_GET);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *v = sqlite3_column_text(st, 0);
+        *value = v ? xstrdup((const char *)v) : NULL;
+    } else if (rc == SQLITE_DONE) {
+        *value = NULL;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(s);
+}

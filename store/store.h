@@ -1,0 +1,152 @@
+/*
+ * store: the crawl database (SQLite), the only writer being the coordinator.
+ *
+ * The interface is narrow so that another backend could take SQLite's place:
+ * open/close, batched transactions, the frontier (hosts and urls), results
+ * (pages, links, text) and the read-only queries of the query commands.
+ * Nothing above this layer sees SQL or sqlite3.h.
+ *
+ * The schema and the reason for each index are in store.c.
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crawler/msg.h"
+
+struct store;
+
+/* URL states: see the diagram at the top of store/frontier.c. */
+enum url_state {
+    URL_QUEUED = 0,
+    URL_IN_FLIGHT = 1,
+    URL_DONE = 2,
+    URL_FAILED = 3,
+    URL_SKIPPED = 4,
+};
+
+enum robots_state {
+    ROBOTS_UNKNOWN = 0, /* not fetched yet (or expired) */
+    ROBOTS_PARSED = 1,  /* 2xx: robots_txt holds the file */
+    ROBOTS_NONE = 2,    /* 4xx: no restrictions */
+    ROBOTS_ERROR = 3,   /* 5xx or network error: host fully disallowed */
+};
+
+#define STORE_EBUSY (-1201)    /* another crawl holds the database */
+#define STORE_ENOTDB (-1202)   /* the file is not a crawl database */
+#define STORE_EFAIL (-1203)    /* SQLite failed; store_errmsg says why */
+
+/* --- Lifecycle ----------------------------------------------------------- */
+
+#define STORE_WRITE 0x1u  /* create if missing, take the crawl lock */
+
+/* Opens (and with STORE_WRITE creates and migrates) the database. On
+ * failure returns a STORE_E* code and writes a one-line reason into err. */
+int store_open(const char *path, unsigned flags, struct store **out,
+               char *err, size_t errlen);
+void store_close(struct store *s);
+/* The last SQLite error message; borrowed, valid until the next call. */
+const char *store_errmsg(struct store *s);
+
+/* Batches: every write between begin and commit is one transaction. */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+
+/* Crawl metadata: a key/value table (options, start and stop times). */
+int store_meta_set(struct store *s, const char *key, const char *value);
+/* Caller frees *value; NULL when the key is absent. */
+int store_meta_get(struct store *s, const char *key, char **value);
+
+/* --- Hosts --------------------------------------------------------------- */
+
+/* Persistent per-host scheduler and robots state. */
+struct host_row {
+    int64_t id;
+    char *origin;           /* scheme://host[:port] */
+    int robots_state;       /* enum robots_state */
+    char *robots_txt;       /* when ROBOTS_PARSED */
+    size_t robots_len;
+    int64_t robots_fetched_ms;
+    int64_t crawl_delay_ms; /* -1 when none */
+    int64_t delay_ms;       /* the current delay, back-off included */
+    int64_t next_at_ms;
+    int64_t error_streak;
+    int64_t n_queued;       /* urls in URL_QUEUED */
+};
+
+void host_row_release(struct host_row *h);
+
+/* The id of the host with this origin, added if new. */
+int store_host_id(struct store *s, const char *origin, size_t len,
+                  int64_t *id);
+/* Calls fn for every host with queued URLs (at start-up). */
+int store_hosts_with_work(struct store *s,
+                          void (*fn)(void *arg, struct host_row *h),
+                          void *arg);
+/* Loads one host's row (scheduler state and robots). */
+int store_host_load(struct store *s, int64_t id, struct host_row *out);
+/* Saves the scheduler and robots fields of h (robots_txt only when
+ * with_robots is set). */
+int store_host_save(struct store *s, const struct host_row *h,
+                    int with_robots);
+
+/* --- URLs (the frontier) ------------------------------------------------- */
+
+struct url_new {
+    const char *url;
+    int64_t hash;
+    int64_t host_id;       /* 0 for URLs that are never fetched */
+    int state;             /* URL_QUEUED or URL_SKIPPED */
+    const char *reason;    /* why skipped, else NULL */
+    int depth;
+    int hops;              /* redirects that led here */
+    int64_t from_id;       /* discovering URL, 0 for seeds */
+};
+
+/* Adds the URL unless its hash is already known. Returns 1 when the URL
+ * is now queued and was not before (new, or a skipped-as-nofollow/depth URL
+ * found again by a followable path), 0 when nothing changed, or <0. */
+int store_url_add(struct store *s, const struct url_new *u);
+
+struct url_lease {
+    int64_t id;
+    char *url;
+    int depth;
+    int hops;
+    int attempts;
+};
+
+/* Moves up to max queued URLs of a host to URL_IN_FLIGHT, oldest first, and
+ * returns them in out (caller releases each with url_lease_release).
+ * *n receives the count. */
+int store_url_lease(struct store *s, int64_t host_id, int max,
+                    struct url_lease *out, int *n);
+void url_lease_release(struct url_lease *l);
+
+/* Final or intermediate state of a leased URL. reason may be NULL. */
+int store_url_finish(struct store *s, int64_t id, int state,
+                     const char *reason, int attempts);
+/* Puts back every URL_IN_FLIGHT URL as URL_QUEUED (start-up after a kill,
+ * and the URLs still leased at a clean stop). Returns the count. */
+int store_url_requeue_all(struct store *s);
+/* Number of URLs in a state. */
+int64_t store_url_count(struct store *s, int state);
+
+/* --- Results ------------------------------------------------------------- */
+
+/* One fetch result, the parse result (NULL when not parsed) and the page's
+ * links. Returns the page id in *page_id. noindex keeps text out of the
+ * full-text index. */
+int store_page_add(struct store *s, int64_t url_id,
+                   const struct fetch_result *fr,
+                   const struct parse_result *pr, int64_t *page_id);
+/* One edge from a fetched URL to a URL hash. */
+int store_link_add(struct store *s, int64_t from_url_id, int64_t to_hash,
+                   unsigned kind, unsigned flags);
+/* Full-text entry for a page. */
+int store_text_add(struct store *s, int64_t page_id, const char *title,
+                   const char *text);
+
+#endif

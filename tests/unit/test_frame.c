@@ -1,0 +1,184 @@
+/*
+ * Unit tests of the frame codec and channel (crawler/frame.c, msg.c):
+ * round trips, partial reads, oversized and malformed frames.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "crawler/frame.h"
+#include "crawler/msg.h"
+#include "tests/unit/check.h"
+
+static void make_pair(int sv[2])
+{
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+}
+
+TEST(frame_fetch_job_roundtrip)
+{
+    int sv[2];
+    make_pair(sv);
+    struct chan a, b;
+    chan_init(&a, sv[0]);
+    chan_init(&b, sv[1]);
+    struct fetch_job job = {.kind = FETCH_ROBOTS, .url = "http://h/x"};
+    msg_put_fetch_job(&a.out, 42, &job);
+    CHECK_INT(chan_flush(&a, 1), 0);
+    CHECK(chan_fill(&b) > 0);
+    struct frame f;
+    CHECK_INT(chan_next(&b, &f), 1);
+    CHECK_INT(f.type, FRAME_FETCH);
+    CHECK_INT(f.job, 42);
+    struct fetch_job got;
+    CHECK_INT(msg_get_fetch_job(&f, &got), 0);
+    CHECK_INT(got.kind, FETCH_ROBOTS);
+    CHECK_STR(got.url, "http://h/x");
+    fetch_job_release(&got);
+    CHECK_INT(chan_next(&b, &f), 0);
+    chan_release(&a);
+    chan_release(&b);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Feeds an encoded parse result one byte at a time: no frame appears
+ * before its last byte, and the decoded links match. */
+TEST(frame_partial_reads)
+{
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    struct link links[2] = {
+        {.url = "http://a/1", .hash = 7, .kind = LINK_A},
+        {.url = "mailto:x", .kind = LINK_A, .error = -1102},
+    };
+    struct parse_result pr = {.title = "T", .canonical = "", .refresh = "",
+                              .text = "hello", .n_links = 2, .links = links};
+    CHECK_INT(msg_put_parse_result(&out, 9, &pr), 0);
+    int sv[2];
+    make_pair(sv);
+    struct chan b;
+    chan_init(&b, sv[1]);
+    struct frame f;
+    for (size_t i = 0; i < out.len; i++) {
+        CHECK_INT(write(sv[0], out.data + i, 1), 1);
+        CHECK(chan_fill(&b) == 1);
+        int rc = chan_next(&b, &f);
+        CHECK_INT(rc, i + 1 == out.len ? 1 : 0);
+    }
+    struct parse_result got;
+    CHECK_INT(msg_get_parse_result(&f, &got), 0);
+    CHECK_STR(got.title, "T");
+    CHECK_STR(got.text, "hello");
+    CHECK_INT(got.n_links, 2);
+    CHECK_STR(got.links[1].url, "mailto:x");
+    CHECK_INT(got.links[1].error, -1102);
+    CHECK_INT(got.links[0].hash, 7);
+    parse_result_release(&got);
+    chan_release(&b);
+    buf_release(&out);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static int feed(const unsigned char *bytes, size_t n, struct frame *f,
+                struct chan *b, int sv[2])
+{
+    make_pair(sv);
+    chan_init(b, sv[1]);
+    CHECK_INT(write(sv[0], bytes, n), (ssize_t)n);
+    CHECK(chan_fill(b) > 0);
+    return chan_next(b, f);
+}
+
+TEST(frame_rejects_bad_magic_version_type_length)
+{
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    size_t at = frame_begin(&out, FRAME_FETCH, 0, 1);
+    frame_put_u32(&out, 0);
+    CHECK_INT(frame_end(&out, at), 0);
+    int offsets[] = {0, 2, 3, 11};
+    unsigned char bad[] = {0x00, 9, 99, 0xff};
+    for (int i = 0; i < 4; i++) {
+        unsigned char copy[64];
+        memcpy(copy, out.data, out.len);
+        copy[offsets[i]] = bad[i];
+        struct chan b;
+        struct frame f;
+        int sv[2];
+        CHECK_INT(feed(copy, out.len, &f, &b, sv), FRAME_EPROTO);
+        chan_release(&b);
+        close(sv[0]);
+        close(sv[1]);
+    }
+    buf_release(&out);
+}
+
+TEST(frame_truncated_fields_are_errors)
+{
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    /* A FETCH frame whose string claims more bytes than the payload. */
+    size_t at = frame_begin(&out, FRAME_FETCH, 0, 1);
+    frame_put_u32(&out, 0);
+    frame_put_u32(&out, 1000);
+    frame_put_u32(&out, 0);
+    CHECK_INT(frame_end(&out, at), 0);
+    struct chan b;
+    struct frame f;
+    int sv[2];
+    CHECK_INT(feed((unsigned char *)out.data, out.len, &f, &b, sv), 1);
+    struct fetch_job job;
+    CHECK_INT(msg_get_fetch_job(&f, &job), FRAME_EPROTO);
+    /* A parse result whose link count the payload cannot hold. */
+    buf_reset(&out);
+    at = frame_begin(&out, FRAME_PARSE_RESULT, 0, 1);
+    frame_put_u32(&out, 0);
+    frame_put_u32(&out, 0);
+    for (int i = 0; i < 4; i++)
+        frame_put_str(&out, "");
+    frame_put_u64(&out, 0);
+    frame_put_u32(&out, 4000000000u);
+    CHECK_INT(frame_end(&out, at), 0);
+    chan_release(&b);
+    close(sv[0]);
+    close(sv[1]);
+    CHECK_INT(feed((unsigned char *)out.data, out.len, &f, &b, sv), 1);
+    struct parse_result pr;
+    CHECK_INT(msg_get_parse_result(&f, &pr), FRAME_EPROTO);
+    chan_release(&b);
+    close(sv[0]);
+    close(sv[1]);
+    buf_release(&out);
+}
+
+TEST(frame_oversized_payload_refused)
+{
+    struct buf out;
+    buf_init(&out, (size_t)1 << 31);
+    size_t at = frame_begin(&out, FRAME_PARSE, 0, 1);
+    char *big = calloc(1, FRAME_MAX_PAYLOAD);
+    frame_put_bytes(&out, big, FRAME_MAX_PAYLOAD);
+    CHECK_INT(frame_end(&out, at), -E2BIG);
+    CHECK_INT(out.len, 0);
+    free(big);
+    buf_release(&out);
+}
+
+TEST(frame_eof_reported)
+{
+    int sv[2];
+    make_pair(sv);
+    struct chan b;
+    chan_init(&b, sv[1]);
+    CHECK_INT(chan_fill(&b), -EAGAIN);
+    close(sv[0]);
+    CHECK_INT(chan_fill(&b), -EPIPE);
+    chan_release(&b);
+    close(sv[1]);
+}

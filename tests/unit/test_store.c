@@ -1,0 +1,130 @@
+/*
+ * Unit tests of the store (store/): URL insert-or-ignore, revival of
+ * nofollow skips, leasing and requeueing, identity and the crawl lock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "crawler/hash.h"
+#include "store/store.h"
+#include "tests/unit/check.h"
+
+static char db_path[64];
+
+static struct store *fresh(void)
+{
+    snprintf(db_path, sizeof db_path, "/tmp/crawler-unit-%d.db",
+             (int)getpid());
+    unlink(db_path);
+    struct store *s = NULL;
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err), 0);
+    return s;
+}
+
+static void cleanup(struct store *s)
+{
+    store_close(s);
+    char p[96];
+    const char *suffix[] = {"", "-wal", "-shm", "-lock"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
+        unlink(p);
+    }
+}
+
+static struct url_new url(const char *u, int64_t host, int state,
+                          const char *reason)
+{
+    return (struct url_new){.url = u, .hash = hash64(u, strlen(u)),
+                            .host_id = host, .state = state,
+                            .reason = reason};
+}
+
+TEST(store_url_insert_or_ignore)
+{
+    struct store *s = fresh();
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    int64_t h2;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h2), 0);
+    CHECK_INT(h, h2);
+    struct url_new u = url("http://a/1", h, URL_QUEUED, NULL);
+    CHECK_INT(store_url_add(s, &u), 1);
+    CHECK_INT(store_url_add(s, &u), 0);
+    CHECK_INT(store_url_count(s, URL_QUEUED), 1);
+    cleanup(s);
+}
+
+TEST(store_nofollow_skip_revived_by_followable_link)
+{
+    struct store *s = fresh();
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    struct url_new skip = url("http://a/n", 0, URL_SKIPPED, "nofollow");
+    CHECK_INT(store_url_add(s, &skip), 0);
+    CHECK_INT(store_url_count(s, URL_SKIPPED), 1);
+    struct url_new q = url("http://a/n", h, URL_QUEUED, NULL);
+    CHECK_INT(store_url_add(s, &q), 1);
+    CHECK_INT(store_url_count(s, URL_QUEUED), 1);
+    /* A scope skip is not revived. */
+    struct url_new out = url("http://b/", 0, URL_SKIPPED, "scope");
+    CHECK_INT(store_url_add(s, &out), 0);
+    struct url_new again = url("http://b/", h, URL_QUEUED, NULL);
+    CHECK_INT(store_url_add(s, &again), 0);
+    cleanup(s);
+}
+
+TEST(store_lease_and_requeue)
+{
+    struct store *s = fresh();
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    char u[10][32];
+    for (int i = 0; i < 10; i++) {
+        snprintf(u[i], sizeof u[i], "http://a/%d", i);
+        struct url_new n = url(u[i], h, URL_QUEUED, NULL);
+        CHECK_INT(store_url_add(s, &n), 1);
+    }
+    struct url_lease l[8];
+    int n = 0;
+    CHECK_INT(store_url_lease(s, h, 8, l, &n), 0);
+    CHECK_INT(n, 8);
+    CHECK_STR(l[0].url, "http://a/0");
+    CHECK_STR(l[7].url, "http://a/7");
+    CHECK_INT(store_url_count(s, URL_IN_FLIGHT), 8);
+    CHECK_INT(store_url_finish(s, l[0].id, URL_DONE, NULL, 1), 0);
+    for (int i = 0; i < n; i++)
+        url_lease_release(&l[i]);
+    CHECK_INT(store_url_lease(s, h, 8, l, &n), 0);
+    CHECK_INT(n, 2);
+    for (int i = 0; i < n; i++)
+        url_lease_release(&l[i]);
+    CHECK_INT(store_url_requeue_all(s), 9);
+    CHECK_INT(store_url_count(s, URL_QUEUED), 9);
+    CHECK_INT(store_url_count(s, URL_DONE), 1);
+    cleanup(s);
+}
+
+TEST(store_rejects_foreign_file_and_second_writer)
+{
+    struct store *s = fresh();
+    struct store *t = NULL;
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &t, err, sizeof err),
+              STORE_EBUSY);
+    CHECK(strstr(err, "another crawl") != NULL);
+    CHECK_INT(store_open(db_path, 0, &t, err, sizeof err), 0);
+    store_close(t);
+    cleanup(s);
+    const char *junk = "/tmp/crawler-unit-junk.db";
+    FILE *f = fopen(junk, "w");
+    fputs("this is not a database, just text\n", f);
+    fclose(f);
+    CHECK_INT(store_open(junk, STORE_WRITE, &t, err, sizeof err),
+              STORE_ENOTDB);
+    CHECK(strstr(err, "not a crawl database") != NULL);
+    unlink(junk);
+    unlink("/tmp/crawler-unit-junk.db-lock");
+}

@@ -1,0 +1,95 @@
+/*
+ * Unit tests of URL resolution and normalization (parse/url.c).
+ */
+#include <stdlib.h>
+
+#include "parse/url.h"
+#include "tests/unit/check.h"
+
+struct url_case {
+    const char *base;
+    const char *ref;
+    const char *want; /* NULL when an error is expected */
+    int err;
+};
+
+static const struct url_case cases[] = {
+    {NULL, "HTTP://Example.COM/", "http://example.com/", 0},
+    {NULL, "http://example.com", "http://example.com/", 0},
+    {NULL, "http://example.com:80/a", "http://example.com/a", 0},
+    {NULL, "https://example.com:443/a", "https://example.com/a", 0},
+    {NULL, "http://example.com:8080/a", "http://example.com:8080/a", 0},
+    {NULL, "http://example.com/a/./b/../c", "http://example.com/a/c", 0},
+    {NULL, "http://example.com/a#frag", "http://example.com/a", 0},
+    {NULL, "http://example.com/%7euser", "http://example.com/~user", 0},
+    {NULL, "http://example.com/a%2fb", "http://example.com/a%2Fb", 0},
+    {NULL, "http://example.com/?q=%41%3d", "http://example.com/?q=A%3D", 0},
+    {NULL, "http://example.com/100%", "http://example.com/100%25", 0},
+    {NULL, "  http://example.com/x  ", "http://example.com/x", 0},
+    {NULL, "http://exa\tmple.com/\nx", "http://example.com/x", 0},
+    {NULL, "mailto:a@example.com", NULL, URL_ESCHEME},
+    {NULL, "javascript:void(0)", NULL, URL_ESCHEME},
+    {NULL, "ftp://example.com/", NULL, URL_ESCHEME},
+    {NULL, "not a url", NULL, URL_EINVALID},
+    {NULL, "/relative", NULL, URL_EINVALID},
+    {"http://h.test/a/b/c", "d", "http://h.test/a/b/d", 0},
+    {"http://h.test/a/b/c", "../d", "http://h.test/a/d", 0},
+    {"http://h.test/a/b/c", "../../../../d", "http://h.test/d", 0},
+    {"http://h.test/a/b/c", "/d?x=1#y", "http://h.test/d?x=1", 0},
+    {"http://h.test/a/b/c", "?x", "http://h.test/a/b/c?x", 0},
+    {"http://h.test/a/b/c", "#top", "http://h.test/a/b/c", 0},
+    {"http://h.test/a/b/c", "//other.test/p", "http://other.test/p", 0},
+    {"http://h.test/a/b/c", "  d e  ", "http://h.test/a/b/d%20e", 0},
+    {"http://h.test/a/b/c", "\\x\\y", "http://h.test/x/y", 0},
+    {"http://h.test/a/b/c", "./k/", "http://h.test/a/b/k/", 0},
+    {"https://h.test/a", "mailto:x@y", NULL, URL_ESCHEME},
+    {"https://h.test/a", "tel:+123", NULL, URL_ESCHEME},
+    {"https://h.test/a", "data:text/html,hi", NULL, URL_ESCHEME},
+    {"https://h.test/a", "http://H.TEST:80/", "http://h.test/", 0},
+    {"https://h.test/a", "caf\xc3\xa9", "https://h.test/caf%C3%A9", 0},
+};
+
+TEST(url_normalize_table)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct url_case *c = &cases[i];
+        char *got = NULL;
+        int rc = url_normalize(c->ref, c->base, URL_MAX_DEFAULT, &got);
+        if (c->want) {
+            if (rc != 0)
+                check_fail(__FILE__, __LINE__, "case %zu \"%s\": rc %d", i,
+                           c->ref, rc);
+            CHECK_STR(got, c->want);
+        } else {
+            if (rc != c->err)
+                check_fail(__FILE__, __LINE__, "case %zu \"%s\": rc %d != %d",
+                           i, c->ref, rc, c->err);
+        }
+        free(got);
+    }
+}
+
+TEST(url_too_long)
+{
+    char ref[3000];
+    memcpy(ref, "http://h.test/", 14);
+    memset(ref + 14, 'a', sizeof ref - 15);
+    ref[sizeof ref - 1] = '\0';
+    char *got = NULL;
+    CHECK_INT(url_normalize(ref, NULL, 2048, &got), URL_ETOOLONG);
+    CHECK(got == NULL);
+    CHECK_INT(url_normalize(ref, NULL, 4096, &got), 0);
+    free(got);
+}
+
+TEST(url_parts)
+{
+    const char *u = "http://h.test:8080/a/b?c";
+    size_t n;
+    const char *host = url_host(u, &n);
+    CHECK_INT(n, 6);
+    CHECK(strncmp(host, "h.test", n) == 0);
+    CHECK_INT(url_origin_len(u), strlen("http://h.test:8080"));
+    CHECK_STR(url_path(u), "/a/b?c");
+    CHECK_STR(url_path("http://h.test"), "/");
+}
