@@ -105,6 +105,7 @@ struct coord {
     int64_t n_finished;        /* pages done or failed, all runs */
     int n_page_jobs;           /* pages being fetched or parsed */
     int64_t last_commit_ms;
+    int64_t last_stall_check_ms;
     int stopping;
     int64_t stop_deadline_ms;
     int failed;                /* a store error: stop and report */
@@ -853,6 +854,10 @@ static void respawn_due(struct coord *c, int64_t now)
 
 static void kill_stalled_parsers(struct coord *c, int64_t now)
 {
+    /* The limit is in seconds: looking once a second is plenty. */
+    if (now - c->last_stall_check_ms < 1000)
+        return;
+    c->last_stall_check_ms = now;
     size_t i = 0;
     struct job *j;
     while ((j = imap_next(&c->jobs, &i, NULL))) {

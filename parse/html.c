@@ -47,10 +47,10 @@
 #define PRESCAN_CHUNK_BYTES 4096  /* so the prescan stops soon after it */
 #define SNIFF_BYTES 1024          /* looked at by the binary test */
 #define TITLE_MAX_BYTES 1024
-#define LABEL_MAX 40              /* longest charset label we accept */
+#define LABEL_MAX 40 /* longest charset label we accept */
 
-#define HTML_OPTIONS                                                         \
-    (HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |            \
+#define HTML_OPTIONS                                                           \
+    (HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |              \
      HTML_PARSE_NOWARNING | HTML_PARSE_IGNORE_ENC)
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
@@ -242,18 +242,30 @@ struct charset_alias {
 };
 
 static const struct charset_alias charset_aliases[] = {
-    {"ascii", "WINDOWS-1252"},       {"cp819", "WINDOWS-1252"},
-    {"csshiftjis", "CP932"},         {"euc-kr", "CP949"},
-    {"gb2312", "GBK"},               {"big5", "BIG5-HKSCS"},
-    {"ibm819", "WINDOWS-1252"},      {"iso-8859-1", "WINDOWS-1252"},
-    {"iso-8859-9", "WINDOWS-1254"},  {"iso8859-1", "WINDOWS-1252"},
-    {"iso_8859-1", "WINDOWS-1252"},  {"ks_c_5601-1987", "CP949"},
-    {"l1", "WINDOWS-1252"},          {"latin1", "WINDOWS-1252"},
-    {"ms932", "CP932"},              {"ms_kanji", "CP932"},
-    {"shift-jis", "CP932"},          {"shift_jis", "CP932"},
-    {"sjis", "CP932"},               {"us-ascii", "WINDOWS-1252"},
-    {"windows-31j", "CP932"},        {"x-cp1252", "WINDOWS-1252"},
-    {"x-gbk", "GBK"},                {"x-sjis", "CP932"},
+    {"ascii", "WINDOWS-1252"},
+    {"cp819", "WINDOWS-1252"},
+    {"csshiftjis", "CP932"},
+    {"euc-kr", "CP949"},
+    {"gb2312", "GBK"},
+    {"big5", "BIG5-HKSCS"},
+    {"ibm819", "WINDOWS-1252"},
+    {"iso-8859-1", "WINDOWS-1252"},
+    {"iso-8859-9", "WINDOWS-1254"},
+    {"iso8859-1", "WINDOWS-1252"},
+    {"iso_8859-1", "WINDOWS-1252"},
+    {"ks_c_5601-1987", "CP949"},
+    {"l1", "WINDOWS-1252"},
+    {"latin1", "WINDOWS-1252"},
+    {"ms932", "CP932"},
+    {"ms_kanji", "CP932"},
+    {"shift-jis", "CP932"},
+    {"shift_jis", "CP932"},
+    {"sjis", "CP932"},
+    {"us-ascii", "WINDOWS-1252"},
+    {"windows-31j", "CP932"},
+    {"x-cp1252", "WINDOWS-1252"},
+    {"x-gbk", "GBK"},
+    {"x-sjis", "CP932"},
     {"x-user-defined", "WINDOWS-1252"},
 };
 
@@ -317,8 +329,8 @@ static const char *const utf8_labels[] = {
     "utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8", NULL,
 };
 static const char *const utf16_labels[] = {
-    "utf-16", "utf-16le", "utf-16be", "ucs-2", "unicode", "utf-32",
-    "utf-32le", "utf-32be", NULL,
+    "utf-16", "utf-16le", "utf-16be", "ucs-2", "unicode",
+    "utf-32", "utf-32le", "utf-32be", NULL,
 };
 
 /* How to decode a body: cd converts to UTF-8, or is (iconv_t)-1 when the
@@ -376,7 +388,7 @@ struct decoder {
     const char *p;            /* the undecoded rest of the body */
     size_t left;
     size_t chunk;
-    char *out;                /* the last chunk, decoded */
+    char *out; /* the last chunk, decoded */
     size_t out_len;
     size_t out_cap;
 };
@@ -489,25 +501,121 @@ static int decoder_next(struct decoder *d)
 
 /* ---- libxml2 ---- */
 
-/* Runs the push parser over everything d yields, or until *stop. The
- * handler has no startDocument, so libxml2 builds no tree. */
+/* One parse of a document, which may take more than one libxml2 context:
+ * the push parser of 2.9.14 stops for good at content that follows the
+ * close of its last open element ("Extra content at the end of the
+ * document"), as after </html> or after a stray end tag at the very start.
+ * Browsers read on, and so do we: a fresh context takes what the stopped
+ * one had not read. A page that needs more than MAX_RESTARTS of them is
+ * hostile, and the rest of it is dropped. */
+#define MAX_RESTARTS 1000
+
+struct sax_session {
+    htmlSAXHandler *sax; /* borrowed */
+    void *user;
+    htmlParserCtxtPtr ctxt;
+    int n_restarts;
+};
+
+/* The handler has no startDocument, so libxml2 builds no tree. */
+static void session_open(struct sax_session *s, htmlSAXHandler *sax, void *user)
+{
+    s->sax = sax;
+    s->user = user;
+    s->n_restarts = 0;
+    s->ctxt = htmlCreatePushParserCtxt(sax, user, NULL, 0, NULL,
+                                       XML_CHAR_ENCODING_UTF8);
+    if (!s->ctxt)
+        abort();
+    htmlCtxtUseOptions(s->ctxt, HTML_OPTIONS);
+}
+
+static void session_close(struct sax_session *s)
+{
+    if (s->ctxt->myDoc)
+        xmlFreeDoc(s->ctxt->myDoc);
+    s->ctxt->myDoc = NULL;
+    htmlFreeParserCtxt(s->ctxt);
+    s->ctxt = NULL;
+}
+
+/* Replaces a stopped context with a fresh one, first closing (for the
+ * handler) any element the stopped one left open. 0, or -1 at the cap. */
+static int session_restart(struct sax_session *s)
+{
+    int n_restarts = s->n_restarts;
+    if (n_restarts == MAX_RESTARTS)
+        return -1;
+    htmlParserCtxtPtr old = s->ctxt;
+    if (s->sax->endElement)
+        for (int i = old->nameNr - 1; i >= 0; i--)
+            s->sax->endElement(s->user, old->nameTab[i]);
+    session_close(s);
+    session_open(s, s->sax, s->user);
+    s->n_restarts = n_restarts + 1;
+    return 0;
+}
+
+/* Past blanks and end tags at the start of what a stopped context had not
+ * read: a fresh context has nothing open for them to close, and would stop
+ * at once on each. */
+static const char *skip_stray_end_tags(const char *p, const char *end)
+{
+    for (;;) {
+        const char *q = p;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' ||
+                           *q == '\f' || *q == '\r'))
+            q++;
+        if (end - q < 3 || q[0] != '<' || q[1] != '/' ||
+            !((q[2] >= 'a' && q[2] <= 'z') || (q[2] >= 'A' && q[2] <= 'Z')))
+            return p;
+        const char *gt = memchr(q, '>', (size_t)(end - q));
+        if (!gt)
+            return p;
+        p = gt + 1;
+    }
+}
+
+static void session_feed(struct sax_session *s, const char *p, size_t n,
+                         int terminate)
+{
+    char *carry = NULL;
+    if (s->ctxt->instate == XML_PARSER_EOF && session_restart(s) < 0)
+        return;
+    for (;;) {
+        htmlParseChunk(s->ctxt, p, (int)n, terminate);
+        if (s->ctxt->instate != XML_PARSER_EOF)
+            break;
+        xmlParserInputPtr in = s->ctxt->input;
+        if (!in || !in->cur || !in->end)
+            break;
+        const char *end = (const char *)in->end;
+        const char *rest = skip_stray_end_tags((const char *)in->cur, end);
+        if (rest >= end || s->n_restarts == MAX_RESTARTS)
+            break;
+        /* copied before the context that holds it is freed */
+        char *unread = xmemdup0(rest, (size_t)(end - rest));
+        n = (size_t)(end - rest);
+        session_restart(s);
+        free(carry);
+        carry = unread;
+        p = carry;
+    }
+    free(carry);
+}
+
+/* Runs the parser over everything d yields, or until *stop. */
 static void sax_run(htmlSAXHandler *sax, void *user, struct decoder *d,
                     const int *stop)
 {
-    htmlParserCtxtPtr ctxt = htmlCreatePushParserCtxt(
-        sax, user, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
-    if (!ctxt)
-        abort();
-    htmlCtxtUseOptions(ctxt, HTML_OPTIONS);
+    struct sax_session s;
+    session_open(&s, sax, user);
     while (!*stop && decoder_next(d))
         if (d->out_len > 0)
-            htmlParseChunk(ctxt, d->out, (int)d->out_len, 0);
+            session_feed(&s, d->out, d->out_len, 0);
     if (!*stop)
-        htmlParseChunk(ctxt, NULL, 0, 1);
-    if (ctxt->myDoc)
-        xmlFreeDoc(ctxt->myDoc);
-    ctxt->myDoc = NULL;
-    htmlFreeParserCtxt(ctxt);
+        session_feed(&s, NULL, 0, 1);
+    session_close(&s);
 }
 
 static const char *attr_get(const xmlChar **atts, const char *name)
@@ -600,11 +708,11 @@ static const struct signature signatures[] = {
     {"\x89PNG\r\n\x1a\n", 8},
     {"GIF87a", 6},
     {"GIF89a", 6},
-    {"\xFF\xD8\xFF", 3},              /* JPEG */
-    {"PK\x03\x04", 4},                /* ZIP, and so docx, jar, epub */
-    {"\x1F\x8B", 2},                  /* gzip */
-    {"\x7F" "ELF", 4},
-    {"wOFF", 4},                      /* web fonts */
+    {"\xFF\xD8\xFF", 3},     /* JPEG */
+    {"PK\x03\x04", 4},       /* ZIP, and so docx, jar, epub */
+    {"\x1F\x8B", 2},         /* gzip */
+    {"\x7F\x45\x4C\x46", 4}, /* ELF */
+    {"wOFF", 4},             /* web fonts */
     {"wOF2", 4},
     {"OggS", 4},
     {"fLaC", 4},
@@ -680,8 +788,7 @@ static size_t table_find(const struct table *t, uint64_t hash,
     }
 }
 
-static void table_put(struct slot *slots, size_t cap, uint64_t hash,
-                      size_t ref)
+static void table_put(struct slot *slots, size_t cap, uint64_t hash, size_t ref)
 {
     size_t i = hash & (cap - 1);
     while (slots[i].ref != 0)
@@ -717,27 +824,27 @@ static void table_release(struct table *t)
 
 /* One href resolved against one base. */
 struct resolution {
-    char *href;    /* as written (entities decoded) */
-    uint32_t gen;  /* the base it was resolved against */
-    int error;     /* 0 or a url_error */
-    char *url;     /* normalized; or the href cut to max_url_bytes */
-    int64_t hash;  /* hash64 of url when error == 0 */
-    uint64_t key;  /* hash64 of url, for the link dedupe */
+    char *href;   /* as written (entities decoded) */
+    uint32_t gen; /* the base it was resolved against */
+    int error;    /* 0 or a url_error */
+    char *url;    /* normalized; or the href cut to max_url_bytes */
+    int64_t hash; /* hash64 of url when error == 0 */
+    uint64_t key; /* hash64 of url, for the link dedupe */
 };
 
 enum title_state { TITLE_NONE, TITLE_IN, TITLE_DONE };
 
 struct extract {
     const struct html_options *opt;
-    struct parse_result *out;  /* links are appended to it as found */
+    struct parse_result *out; /* links are appended to it as found */
     size_t links_alloc;
-    struct url_base *base;     /* the document URL, then <base href> */
-    uint32_t base_gen;         /* bumped when base changes */
-    int has_base;              /* the first <base href> was seen */
+    struct url_base *base; /* the document URL, then <base href> */
+    uint32_t base_gen;     /* bumped when base changes */
+    int has_base;          /* the first <base href> was seen */
     int has_canonical;
     int has_refresh;
-    int skip_depth;            /* inside script, style, head, ... */
-    int foreign_depth;         /* inside svg or math */
+    int skip_depth;    /* inside script, style, head, ... */
+    int foreign_depth; /* inside svg or math */
     int title_depth;
     enum title_state title_state;
     struct text_sink title;
@@ -768,6 +875,17 @@ static int res_same(const void *key, size_t index)
     return r->gen == k->gen && strcmp(r->href, k->href) == 0;
 }
 
+/* An empty href (or one of spaces and controls only, which URL parsing
+ * strips) is the document itself. url_resolve takes "" for the base's
+ * directory, so such an href is resolved as "#", which it gets right. */
+static int is_empty_ref(const char *href)
+{
+    for (; *href; href++)
+        if ((unsigned char)*href > 0x20)
+            return 0;
+    return 1;
+}
+
 /* Resolves href against the current base, once per page. Returns an index
  * into st->res. */
 static size_t resolve(struct extract *st, const char *href)
@@ -786,7 +904,8 @@ static size_t resolve(struct extract *st, const char *href)
     char *u = NULL;
     r->href = xmemdup0(href, n);
     r->gen = st->base_gen;
-    r->error = url_resolve(st->base, href, st->opt->max_url_bytes, &u);
+    r->error = url_resolve(st->base, is_empty_ref(href) ? "#" : href,
+                           st->opt->max_url_bytes, &u);
     if (r->error == 0) {
         r->url = u;
         r->hash = hash64(u, strlen(u));
@@ -812,8 +931,8 @@ static int link_same(const void *key, size_t index)
 {
     const struct link_key *k = key;
     const struct link *l = &k->out->links[index];
-    return l->kind == k->kind && l->flags == k->flags &&
-           l->error == k->error && strcmp(l->url, k->url) == 0;
+    return l->kind == k->kind && l->flags == k->flags && l->error == k->error &&
+           strcmp(l->url, k->url) == 0;
 }
 
 /* Records a link unless this page already has it (see struct extract).
@@ -824,8 +943,8 @@ static const struct resolution *link_add(struct extract *st, const char *href,
     size_t ri = resolve(st, href); /* before reading st->res: it moves */
     const struct resolution *r = &st->res[ri];
     struct parse_result *out = st->out;
-    uint64_t tag = ((uint64_t)(r->error != 0) << 40) |
-                   ((uint64_t)kind << 32) | flags;
+    uint64_t tag =
+        ((uint64_t)(r->error != 0) << 40) | ((uint64_t)kind << 32) | flags;
     uint64_t h = mix64(r->key ^ mix64(tag));
     struct link_key k = {out, r->url, kind, flags, r->error};
     if (table_find(&st->link_index, h, link_same, &k) != SIZE_MAX)
@@ -862,7 +981,7 @@ enum {
     TAG_SKIP = 1 << 1,    /* its text is not visible */
     TAG_FOREIGN = 1 << 2, /* svg, math: their <title> is not the page's */
     TAG_TITLE = 1 << 3,
-    TAG_LINK = 1 << 4,    /* carries a link in attr */
+    TAG_LINK = 1 << 4, /* carries a link in attr */
     TAG_BASE = 1 << 5,
     TAG_META = 1 << 6,
 };
@@ -870,8 +989,8 @@ enum {
 struct tag {
     const char *name;
     unsigned what;
-    uint32_t kind;     /* enum link_kind, with TAG_LINK */
-    const char *attr;  /* the attribute holding the link */
+    uint32_t kind;    /* enum link_kind, with TAG_LINK */
+    const char *attr; /* the attribute holding the link */
 };
 
 /* Sorted by name (bsearch). An element not listed breaks words: block
@@ -1167,8 +1286,8 @@ static void charset_pick(const char *p, size_t n, const char *content_type,
         charset_open("utf-8", 0, cs);
         return;
     }
-    if (n >= 2 && (memcmp(u, "\xFF\xFE", 2) == 0 ||
-                   memcmp(u, "\xFE\xFF", 2) == 0)) {
+    if (n >= 2 &&
+        (memcmp(u, "\xFF\xFE", 2) == 0 || memcmp(u, "\xFE\xFF", 2) == 0)) {
         *skip = 2;
         if (charset_open(u[0] == 0xFF ? "utf-16le" : "utf-16be", 0, cs) == 0)
             return;
@@ -1186,8 +1305,8 @@ static void charset_pick(const char *p, size_t n, const char *content_type,
 static int is_wide_text(const char *p, size_t n, const char *content_type)
 {
     char label[LABEL_MAX + 1];
-    if (n >= 2 && (memcmp(p, "\xFF\xFE", 2) == 0 ||
-                   memcmp(p, "\xFE\xFF", 2) == 0))
+    if (n >= 2 &&
+        (memcmp(p, "\xFF\xFE", 2) == 0 || memcmp(p, "\xFE\xFF", 2) == 0))
         return 1;
     return content_type && charset_param(content_type, label) == 0 &&
            label_is(label, utf16_labels);

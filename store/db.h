@@ -43,6 +43,11 @@ sqlite3_stmt *db_stmt(struct store *s, enum stmt_id id);
 int db_done(struct store *s, sqlite3_stmt *st);
 /* Records the connection's error and returns STORE_EFAIL. */
 int db_fail(struct store *s);
+/* Creates (or recreates) the views of store/views.c; inside the schema
+ * transaction of store_open. */
+int db_create_views(struct store *s);
+/* Runs SQL text with no results; 0 or STORE_EFAIL (errmsg set). */
+int db_exec(struct store *s, const char *sql);
 /* Binds NULL for a NULL or empty string, else the text. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *v);
 

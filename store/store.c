@@ -203,7 +203,7 @@ const char *store_errmsg(struct store *s)
     return s->errmsg;
 }
 
-static int exec(struct store *s, const char *sql)
+int db_exec(struct store *s, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -300,20 +300,21 @@ int store_open(const char *path, unsigned flags, struct store **out,
         char sql[128];
         snprintf(sql, sizeof sql, "PRAGMA application_id = %d;",
                  APPLICATION_ID);
-        if (exec(s, "PRAGMA journal_mode = WAL;") < 0 ||
-            exec(s, "PRAGMA synchronous = NORMAL;") < 0 ||
-            exec(s, "BEGIN;") < 0 || exec(s, schema_sql) < 0 ||
-            exec(s, sql) < 0 ||
-            exec(s, "INSERT OR IGNORE INTO meta VALUES ('schema_version', "
+        if (db_exec(s, "PRAGMA journal_mode = WAL;") < 0 ||
+            db_exec(s, "PRAGMA synchronous = NORMAL;") < 0 ||
+            db_exec(s, "BEGIN;") < 0 || db_exec(s, schema_sql) < 0 ||
+            db_create_views(s) < 0 ||
+            db_exec(s, sql) < 0 ||
+            db_exec(s, "INSERT OR IGNORE INTO meta VALUES ('schema_version', "
                     SCHEMA_VERSION ");") < 0 ||
-            exec(s, "COMMIT;") < 0) {
+            db_exec(s, "COMMIT;") < 0) {
             snprintf(err, errlen, "%s: cannot create the schema: %s", path,
                      s->errmsg);
             rc = STORE_EFAIL;
             goto fail;
         }
     }
-    exec(s, "PRAGMA cache_size = -65536;"); /* 64 MiB of page cache */
+    db_exec(s, "PRAGMA cache_size = -65536;"); /* 64 MiB of page cache */
     *out = s;
     return 0;
 fail:
@@ -340,7 +341,7 @@ int store_begin(struct store *s)
 {
     if (s->in_tx)
         return 0;
-    int rc = exec(s, "BEGIN IMMEDIATE;");
+    int rc = db_exec(s, "BEGIN IMMEDIATE;");
     if (rc == 0)
         s->in_tx = 1;
     return rc;
@@ -350,7 +351,7 @@ int store_commit(struct store *s)
 {
     if (!s->in_tx)
         return 0;
-    int rc = exec(s, "COMMIT;");
+    int rc = db_exec(s, "COMMIT;");
     if (rc == 0)
         s->in_tx = 0;
     return rc;

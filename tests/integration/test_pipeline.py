@@ -63,7 +63,7 @@ class SiteCrawlTest(CrawlTestCase):
                                     random_links=2, cross_links=1,
                                     missing_every=100)
         self.crawl_ok("--scope", "any", "--allow", ALLOW_TEST_HOSTS,
-                      timeout=150)
+                      "--host-connections", 4, timeout=150)
         db = self.db()
 
         # The server saw each page and each 404 exactly once, and nothing

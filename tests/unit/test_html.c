@@ -20,14 +20,12 @@
 static const struct html_options default_opt = {100, 4096, 2048};
 
 static int extract_with(const char *html, size_t len, const char *ctype,
-                        const struct html_options *opt,
-                        struct parse_result *r)
+                        const struct html_options *opt, struct parse_result *r)
 {
     return html_extract(html, len, DOC_URL, ctype, opt, r);
 }
 
-static int extract(const char *html, const char *ctype,
-                   struct parse_result *r)
+static int extract(const char *html, const char *ctype, struct parse_result *r)
 {
     return extract_with(html, strlen(html), ctype, &default_opt, r);
 }
@@ -269,8 +267,8 @@ TEST(html_link_cap)
     size_t n = 0;
     for (int i = 0; i < 10; i++)
         n += (size_t)snprintf(html + n, sizeof html - n,
-                              "<a href=/p%d>x</a><a href=/p%d#again>y</a>",
-                              i, i);
+                              "<a href=/p%d>x</a><a href=/p%d#again>y</a>", i,
+                              i);
     struct parse_result r;
     CHECK_INT(extract_with(html, n, NULL, &opt, &r), 0);
     CHECK_INT(r.n_links, 3);
@@ -549,8 +547,8 @@ TEST(html_meta_refresh_first_and_base)
     parse_result_release(&r);
 
     /* the error link is still reported */
-    extract("<meta http-equiv=refresh content=\"0; url=javascript:x()\">",
-            NULL, &r);
+    extract("<meta http-equiv=refresh content=\"0; url=javascript:x()\">", NULL,
+            &r);
     CHECK_STR(r.refresh, "");
     CHECK_INT(r.n_links, 1);
     CHECK_INT(r.links[0].kind, LINK_REDIRECT);
@@ -738,9 +736,9 @@ TEST(html_bad_document_url)
 {
     const char *html = "<a href=rel>r</a><a href=http://a.test/>a</a>";
     struct parse_result r;
-    CHECK_INT(html_extract(html, strlen(html), "not a url", NULL,
-                           &default_opt, &r),
-              0);
+    CHECK_INT(
+        html_extract(html, strlen(html), "not a url", NULL, &default_opt, &r),
+        0);
     CHECK_INT(r.n_links, 2);
     CHECK_INT(r.links[0].error, URL_EINVALID);
     CHECK_STR(r.links[0].url, "rel");
@@ -771,12 +769,14 @@ TEST(html_windows1252_meta)
     struct parse_result r;
     extract("<html><head><meta charset=\"windows-1252\">"
             "<title>\x93quoted\x94 \x80</title></head>"
-            "<body><p>a\x81" "b</p><a href=/after>z</a></body></html>",
+            "<body><p>a\x81"
+            "b</p><a href=/after>z</a></body></html>",
             NULL, &r);
     check_result(&r);
     CHECK_STR(r.title, "\xE2\x80\x9Cquoted\xE2\x80\x9D \xE2\x82\xAC");
     /* an undefined byte becomes U+FFFD and does not end the page */
-    CHECK_STR(r.text, "a\xEF\xBF\xBD" "b z");
+    CHECK_STR(r.text, "a\xEF\xBF\xBD"
+                      "b z");
     CHECK(link_find(&r, "http://h.test/after", LINK_A) != NULL);
     parse_result_release(&r);
 
@@ -799,8 +799,8 @@ TEST(html_shift_jis)
     CHECK_STR(r.links[0].url, "http://h.test/%E3%83%86%E3%82%B9%E3%83%88");
     parse_result_release(&r);
 
-    extract("<meta charset=sjis><title>\x93\xFA\x96\x7B\x8C\xEA</title>",
-            NULL, &r);
+    extract("<meta charset=sjis><title>\x93\xFA\x96\x7B\x8C\xEA</title>", NULL,
+            &r);
     CHECK_STR(r.title, nihongo);
     parse_result_release(&r);
 }
@@ -808,7 +808,8 @@ TEST(html_shift_jis)
 TEST(html_invalid_utf8)
 {
     struct parse_result r;
-    extract("<title>a\xFF\xFE" "b\xC3</title>"
+    extract("<title>a\xFF\xFE"
+            "b\xC3</title>"
             "<p>\xED\xA0\x80x \xC0\xAF \xF4\x90\x80\x80 ok\xE2\x82</p>"
             "<a href=\"mailto:\xFF\">m</a>",
             "text/html; charset=utf-8", &r);
@@ -871,5 +872,28 @@ TEST(html_utf16_bom)
     /* UTF-8 BOM */
     extract("\xEF\xBB\xBF<title>bom</title>", NULL, &r);
     CHECK_STR(r.title, "bom");
+    parse_result_release(&r);
+}
+
+TEST(html_content_after_html_end)
+{
+    /* libxml2's push parser alone would stop at </html> */
+    struct parse_result r;
+    extract("<html><head><title>t</title></head><body><p>in</p></body>"
+            "</html>\n<p>after</p><a href=/after>a</a></html>"
+            "<a href=/later>b</a><title>not this</title>",
+            NULL, &r);
+    check_result(&r);
+    CHECK_STR(r.title, "t");
+    CHECK_STR(r.text, "in after a b");
+    CHECK_INT(r.n_links, 2);
+    CHECK_STR(r.links[0].url, "http://h.test/after");
+    CHECK_STR(r.links[1].url, "http://h.test/later");
+    parse_result_release(&r);
+
+    /* stray end tags before anything else */
+    extract("</p></div>\n</span><a href=/first>f</a>", NULL, &r);
+    CHECK_INT(r.n_links, 1);
+    CHECK_STR(r.text, "f");
     parse_result_release(&r);
 }
