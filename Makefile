@@ -2,7 +2,7 @@
 
 CC ?= cc
 BUILD ?= build
-PKGS := libcurl libxml-2.0 sqlite3 libpsl
+PKGS := libcurl libxml-2.0 sqlite3 libpsl zlib
 CFLAGS ?= -O2 -g
 WARNINGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wimplicit-fallthrough
@@ -47,7 +47,7 @@ deps:
 	    $$SUDO apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
 	        build-essential pkg-config python3 libcurl4-openssl-dev \
-	        libxml2-dev libsqlite3-dev libpsl-dev; \
+	        libxml2-dev libsqlite3-dev libpsl-dev zlib1g-dev; \
 	fi
 
 $(BUILD)/obj/%.o: %.c

@@ -15,6 +15,12 @@ int cmd_crawl(int argc, char **argv);
 int cmd_normalize(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_robots(int argc, char **argv);
+/* The read side (cmd_query.c): each opens the database read-only. */
+int cmd_stats(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_links(int argc, char **argv);
 
 /* Parses a whole non-negative decimal number no larger than max; on error
  * prints "crawler: OPT 'TEXT': ..." and returns -1. */

@@ -25,7 +25,7 @@ enum {
     OPT_MAX_CRAWL_DELAY, OPT_SCOPE, OPT_ALLOW, OPT_DENY, OPT_USER_AGENT,
     OPT_TIMEOUT, OPT_MAX_SIZE, OPT_MAX_REDIRECTS, OPT_MAX_LINKS,
     OPT_MAX_URL_LENGTH, OPT_MAX_ATTEMPTS, OPT_NO_ROBOTS, OPT_ROBOTS_ERROR,
-    OPT_QUIET, OPT_VERBOSE, OPT_HELP,
+    OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_SITEMAP,
 };
 
 static const struct option options[] = {
@@ -50,6 +50,7 @@ static const struct option options[] = {
     {"max-url-length", required_argument, NULL, OPT_MAX_URL_LENGTH},
     {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
     {"no-robots", no_argument, NULL, OPT_NO_ROBOTS},
+    {"sitemap", required_argument, NULL, OPT_SITEMAP},
     {"robots-error", required_argument, NULL, OPT_ROBOTS_ERROR},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
@@ -128,6 +129,8 @@ static void usage(FILE *out, const struct config *d)
             "(default %d)\n"
             "  --robots-error allow|disallow  a host whose robots.txt "
             "cannot be fetched (default disallow)\n"
+            "  --sitemap URL          also crawl the URLs of this XML "
+            "sitemap (repeatable)\n"
             "  --no-robots            ignore robots.txt (never the "
             "default)\n"
             "  --quiet                print errors only\n"
@@ -173,6 +176,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
     *cfg = defaults;
     cfg->allow = xcalloc(MAX_PATTERNS, sizeof *cfg->allow);
     cfg->deny = xcalloc(MAX_PATTERNS, sizeof *cfg->deny);
+    cfg->sitemaps = xcalloc(MAX_PATTERNS, sizeof *cfg->sitemaps);
     int64_t v;
     int c;
     optind = 1;
@@ -272,6 +276,26 @@ static int parse_options(int argc, char **argv, struct config *cfg)
         case OPT_NO_ROBOTS:
             cfg->robots = 0;
             break;
+        case OPT_SITEMAP: {
+            char *u = NULL;
+            int urc = url_normalize(optarg, NULL,
+                                    (size_t)cfg->max_url_bytes, &u);
+            if (urc < 0) {
+                fprintf(stderr, "crawler: --sitemap '%s': %s\n", optarg,
+                        url_strerror(urc));
+                rc = -1;
+                break;
+            }
+            if (cfg->n_sitemaps == MAX_PATTERNS) {
+                fprintf(stderr, "crawler: more than %d sitemaps\n",
+                        MAX_PATTERNS);
+                free(u);
+                rc = -1;
+                break;
+            }
+            cfg->sitemaps[cfg->n_sitemaps++] = u;
+            break;
+        }
         case OPT_ROBOTS_ERROR:
             if (strcmp(optarg, "allow") == 0)
                 cfg->robots_error_allow = 1;
@@ -385,5 +409,8 @@ out:
     free(seeds);
     free(cfg.allow);
     free(cfg.deny);
+    for (int i = 0; i < cfg.n_sitemaps; i++)
+        free(cfg.sitemaps[i]);
+    free(cfg.sitemaps);
     return status;
 }

@@ -44,6 +44,9 @@ struct config {
     int n_allow;
     const char **deny;
     int n_deny;
+    /* --sitemap URLs, normalized. */
+    char **sitemaps;
+    int n_sitemaps;
 };
 
 #endif

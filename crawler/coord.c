@@ -53,7 +53,9 @@
 #include "store/store.h"
 
 #define LEASE_BATCH 8
-#define COMMIT_INTERVAL_MS 250
+/* A kill loses at most this much work, which is fetched again on resume;
+ * shorter intervals rewrite the same index pages more often. */
+#define COMMIT_INTERVAL_MS 1000
 #define STOP_GRACE_MS 5000
 #define PARSE_TIMEOUT_MS 30000
 #define ROBOTS_TTL_MS (24LL * 3600 * 1000)
@@ -62,6 +64,8 @@
 #define MAX_RETRY_AFTER_MS (3600LL * 1000)
 #define SEEN_CACHE_SLOTS ((size_t)1 << 20)
 #define ROBOTS_JOB_BIT (1ULL << 62)
+/* libcurl's CURLE_TOO_MANY_REDIRECTS; curl.h stays in fetch/ (STYLE). */
+#define CURLE_TOO_MANY_REDIRECTS_CODE 47
 
 enum role { ROLE_FETCH, ROLE_PARSE };
 enum job_kind { JOB_PAGE, JOB_ROBOTS };
@@ -223,7 +227,7 @@ static struct child *pick_child(struct coord *c, enum role role)
     struct child *best = NULL;
     for (int i = 0; i < c->n_children; i++) {
         struct child *ch = &c->children[i];
-        if (ch->role != role || ch->pid == 0 || ch->n_out >= ch->capacity)
+        if (ch->role != role || ch->pid <= 0 || ch->n_out >= ch->capacity)
             continue;
         if (!best || ch->capacity - ch->n_out > best->capacity - best->n_out)
             best = ch;
@@ -253,6 +257,58 @@ static void commit(struct coord *c, int64_t now)
     c->last_commit_ms = now;
 }
 
+/* Converts between the store's wall-clock times and the loop's monotonic
+ * ones, so a back-off or Retry-After survives a restart. */
+static int64_t to_wall(int64_t mono, int64_t now)
+{
+    return wall_ms() + (mono - now);
+}
+
+static void host_restore(struct coord *c, struct host *h,
+                         struct host_row *row)
+{
+    int64_t now = now_ms();
+    h->n_queued = row->n_queued;
+    h->crawl_delay_ms = row->crawl_delay_ms;
+    h->error_streak = (int)row->error_streak;
+    int64_t wait = row->next_at_ms - wall_ms();
+    if (wait > MAX_RETRY_AFTER_MS)
+        wait = MAX_RETRY_AFTER_MS;
+    h->next_at_ms = wait > 0 ? now + wait : now;
+    int fresh = wall_ms() - row->robots_fetched_ms < ROBOTS_TTL_MS;
+    if (fresh && row->robots_state == ROBOTS_PARSED) {
+        char token[64];
+        robots_agent_token(c->cfg->user_agent, token, sizeof token);
+        h->robots = robots_parse(row->robots_txt, row->robots_len, token);
+        h->robots_state = ROBOTS_PARSED;
+        h->robots_fetched_ms = row->robots_fetched_ms;
+    } else if (fresh && row->robots_state == ROBOTS_NONE) {
+        h->robots = robots_allow_all();
+        h->robots_state = ROBOTS_NONE;
+        h->robots_fetched_ms = row->robots_fetched_ms;
+    }
+}
+
+/* Writes the host's scheduler state (and robots.txt text when given). */
+static void host_save(struct coord *c, struct host *h, const char *robots_txt,
+                      size_t robots_len)
+{
+    struct host_row row = {
+        .id = h->id,
+        .robots_state = h->robots_state,
+        .robots_txt = (char *)robots_txt,
+        .robots_len = robots_len,
+        .robots_fetched_ms = h->robots_fetched_ms,
+        .crawl_delay_ms = h->crawl_delay_ms,
+        .delay_ms = host_gap_ms(&c->sched, h),
+        .next_at_ms = to_wall(h->next_at_ms, now_ms()),
+        .error_streak = h->error_streak,
+    };
+    begin(c);
+    check_store(c, store_host_save(c->store, &row, robots_txt != NULL),
+                "save a host");
+}
+
 static struct host *host_for(struct coord *c, const char *url)
 {
     size_t len = url_origin_len(url);
@@ -264,17 +320,11 @@ static struct host *host_for(struct coord *c, const char *url)
     check_store(c, rc, "add a host");
     if (rc < 0)
         return NULL;
-    h = sched_host(&c->sched, id);
-    if (!h) {
-        h = sched_add(&c->sched, id, url, len);
-        struct host_row row;
-        if (store_host_load(c->store, id, &row) == 0) {
-            h->robots_state = row.robots_state;
-            h->robots_fetched_ms = row.robots_fetched_ms;
-            h->crawl_delay_ms = row.crawl_delay_ms;
-            h->n_queued = row.n_queued;
-            host_row_release(&row);
-        }
+    h = sched_add(&c->sched, id, url, len);
+    struct host_row row;
+    if (store_host_load(c->store, id, &row) == 0) {
+        host_restore(c, h, &row);
+        host_row_release(&row);
     }
     return h;
 }
@@ -292,7 +342,8 @@ static void seen_add(struct coord *c, int64_t hash)
 /* Adds one discovered URL to the frontier, queued or skipped with the
  * reason it will not be fetched. */
 static void add_url(struct coord *c, const char *url, int64_t hash,
-                    const char *reason, int depth, int hops, int64_t from_id)
+                    const char *reason, int depth, int hops, int64_t from_id,
+                    int kind)
 {
     if (seen_hit(c, hash))
         return;
@@ -315,6 +366,7 @@ static void add_url(struct coord *c, const char *url, int64_t hash,
         .depth = depth,
         .hops = hops,
         .from_id = from_id,
+        .kind = kind,
     };
     int rc = store_url_add(c->store, &u);
     check_store(c, rc, "add a URL");
@@ -349,6 +401,18 @@ static void job_free(struct coord *c, struct job *j)
     fetch_result_release(&j->fr);
     free(j->body);
     free(j);
+}
+
+/* The next request to h starts at least a gap after this one went out
+ * (the fetcher's clock is the same CLOCK_MONOTONIC as ours). */
+static void host_gap_from(struct coord *c, struct host *h,
+                          const struct fetch_result *fr)
+{
+    if (fr->sent_at_us <= 0)
+        return;
+    int64_t at = (fr->sent_at_us + 999) / 1000 + host_gap_ms(&c->sched, h);
+    if (h->next_at_ms < at)
+        h->next_at_ms = at;
 }
 
 static void host_done_with(struct coord *c, struct host *h)
@@ -464,11 +528,11 @@ static void add_redirect(struct coord *c, struct job *j, const char *location)
     if (rc == 0) {
         hash = hash64(target, strlen(target));
         add_url(c, target, hash, NULL, j->url.depth, j->url.hops + 1,
-                j->url.id);
+                j->url.id, j->url.kind);
     } else {
         hash = hash64(location, strlen(location));
         add_url(c, location, hash, link_reject_reason(rc), j->url.depth,
-                j->url.hops + 1, j->url.id);
+                j->url.hops + 1, j->url.id, j->url.kind);
     }
     check_store(c, store_link_add(c->store, j->url.id, hash, LINK_REDIRECT,
                                   0),
@@ -480,6 +544,7 @@ static void on_page_fetched(struct coord *c, struct job *j,
                             struct fetch_result *fr, int64_t now)
 {
     struct host *h = j->host;
+    host_gap_from(c, h, fr);
     host_done_with(c, h);
     int transient = (fr->curl_code != 0 && !fr->truncated) ||
                     fr->status == 429 || fr->status >= 500;
@@ -487,6 +552,7 @@ static void on_page_fetched(struct coord *c, struct job *j,
         int64_t page_id;
         record_page(c, j, fr, NULL, &page_id);
         host_backoff(c, h, fr->retry_after_s, now);
+        host_save(c, h, NULL, 0);
         sched_update(&c->sched, h);
         char why[160];
         if (fr->status)
@@ -499,7 +565,7 @@ static void on_page_fetched(struct coord *c, struct job *j,
     h->error_streak = 0;
     h->backoff_ms = 0;
     if (fr->status >= 200 && fr->status < 300 && fr->body_len > 0 &&
-        is_html(fr->content_type)) {
+        (j->url.kind == URL_KIND_SITEMAP || is_html(fr->content_type))) {
         queue_parse(c, j, fr->body, fr->body_len);
         j->fr = *fr;
         j->fr.body = NULL;
@@ -514,13 +580,28 @@ static void on_page_fetched(struct coord *c, struct job *j,
     page_finish(c, j, URL_DONE, NULL);
 }
 
+/* Sitemap: lines of robots.txt enter the frontier as sitemaps (within
+ * scope, like any URL). */
+static void add_robots_sitemaps(struct coord *c, struct host *h)
+{
+    for (size_t i = 0; i < robots_n_sitemaps(h->robots); i++) {
+        char *u = NULL;
+        const char *raw = robots_sitemap(h->robots, i);
+        if (url_normalize(raw, h->origin, (size_t)c->cfg->max_url_bytes,
+                          &u) < 0)
+            continue;
+        add_url(c, u, hash64(u, strlen(u)), NULL, 0, 0, 0,
+                URL_KIND_SITEMAP);
+        free(u);
+    }
+}
+
 static void on_robots_fetched(struct coord *c, struct job *j,
                               const struct fetch_result *fr, int64_t now)
 {
     struct host *h = j->host;
     h->robots_in_flight = 0;
     h->in_flight--;
-    struct host_row row = {.id = h->id};
     int with_text = 0;
     robots_free(h->robots);
     h->robots = NULL;
@@ -529,10 +610,12 @@ static void on_robots_fetched(struct coord *c, struct job *j,
         robots_agent_token(c->cfg->user_agent, token, sizeof token);
         h->robots = robots_parse(fr->body, fr->body_len, token);
         h->robots_state = ROBOTS_PARSED;
-        row.robots_txt = (char *)fr->body;
-        row.robots_len = fr->body_len;
         with_text = 1;
-    } else if (fr->curl_code == 0 && fr->status >= 400 && fr->status < 500) {
+    } else if ((fr->curl_code == 0 && fr->status >= 400 &&
+                fr->status < 500) ||
+               fr->curl_code == CURLE_TOO_MANY_REDIRECTS_CODE) {
+        /* RFC 9309 2.3.1.2-3: unavailable (4xx, or more than five
+         * redirects) means no restrictions. */
         h->robots = robots_allow_all();
         h->robots_state = ROBOTS_NONE;
     } else if (c->cfg->robots_error_allow) {
@@ -559,14 +642,14 @@ static void on_robots_fetched(struct coord *c, struct job *j,
             cd = c->cfg->max_crawl_delay_ms;
         h->crawl_delay_ms = cd;
     }
-    row.robots_state = h->robots_state;
-    row.robots_fetched_ms = h->robots_fetched_ms;
-    row.crawl_delay_ms = h->crawl_delay_ms;
-    row.delay_ms = host_gap_ms(&c->sched, h);
-    row.error_streak = h->error_streak;
-    begin(c);
-    check_store(c, store_host_save(c->store, &row, with_text),
-                "save robots.txt");
+    /* robots.txt was a request too: the first page keeps the gap, the
+     * Crawl-delay it may just have set included. */
+    host_gap_from(c, h, fr);
+    size_t keep = fr->body_len < ROBOTS_MAX_BYTES ? fr->body_len
+                                                  : ROBOTS_MAX_BYTES;
+    host_save(c, h, with_text ? fr->body : NULL, with_text ? keep : 0);
+    if (h->robots)
+        add_robots_sitemaps(c, h);
     sched_update(&c->sched, h);
     job_free(c, j);
 }
@@ -606,7 +689,9 @@ static void record_links(struct coord *c, struct job *j,
         int hops = l->kind == LINK_REDIRECT ? j->url.hops + 1 : 0;
         int depth = l->kind == LINK_REDIRECT ? j->url.depth
                                              : j->url.depth + 1;
-        add_url(c, l->url, hash, reason, depth, hops, j->url.id);
+        int kind = (l->flags & LINK_SITEMAP_INDEX) ? URL_KIND_SITEMAP
+                                                    : URL_KIND_PAGE;
+        add_url(c, l->url, hash, reason, depth, hops, j->url.id, kind);
     }
 }
 
@@ -643,7 +728,9 @@ static void send_fetch(struct coord *c, struct child *ch, struct job *j,
                        const char *url, int64_t now)
 {
     struct fetch_job m = {
-        .kind = j->kind == JOB_ROBOTS ? FETCH_ROBOTS : FETCH_PAGE,
+        .kind = j->kind == JOB_ROBOTS                 ? FETCH_ROBOTS
+                : j->url.kind == URL_KIND_SITEMAP ? FETCH_SITEMAP
+                                                  : FETCH_PAGE,
         .url = (char *)url,
     };
     msg_put_fetch_job(&ch->ch.out, j->id, &m);
@@ -704,7 +791,8 @@ static void dispatch_parses(struct coord *c, int64_t now)
             c->parse_tail = NULL;
         c->n_parse_queued--;
         struct parse_job m = {
-            .kind = PARSE_HTML,
+            .kind = j->url.kind == URL_KIND_SITEMAP ? PARSE_SITEMAP
+                                                    : PARSE_HTML,
             .url = j->url.url,
             .content_type = j->fr.content_type,
             .body = j->body,
@@ -1022,20 +1110,7 @@ static void load_host(void *arg, struct host_row *row)
     struct coord *c = arg;
     struct host *h = sched_add(&c->sched, row->id, row->origin,
                                strlen(row->origin));
-    h->n_queued = row->n_queued;
-    h->crawl_delay_ms = row->crawl_delay_ms;
-    int fresh = wall_ms() - row->robots_fetched_ms < ROBOTS_TTL_MS;
-    if (fresh && row->robots_state == ROBOTS_PARSED) {
-        char token[64];
-        robots_agent_token(c->cfg->user_agent, token, sizeof token);
-        h->robots = robots_parse(row->robots_txt, row->robots_len, token);
-        h->robots_state = ROBOTS_PARSED;
-        h->robots_fetched_ms = row->robots_fetched_ms;
-    } else if (fresh && row->robots_state == ROBOTS_NONE) {
-        h->robots = robots_allow_all();
-        h->robots_state = ROBOTS_NONE;
-        h->robots_fetched_ms = row->robots_fetched_ms;
-    }
+    host_restore(c, h, row);
     host_row_release(row);
     sched_update(&c->sched, h);
 }
@@ -1079,12 +1154,26 @@ static int add_seeds(struct coord *c, char **seeds, int n_seeds)
         }
         sched_update(&c->sched, h);
     }
+    for (int i = 0; i < c->cfg->n_sitemaps && !c->failed; i++) {
+        const char *u = c->cfg->sitemaps[i];
+        add_url(c, u, hash64(u, strlen(u)), NULL, 0, 0, 0, URL_KIND_SITEMAP);
+    }
     if (all.len)
         check_store(c, store_meta_set(c->store, "seeds", all.data),
                     "save the seeds");
     buf_release(&all);
     commit(c, now_ms());
     return c->failed ? -1 : 0;
+}
+
+/* Persists every host's scheduler state (back-off, next allowed time). */
+static void save_hosts(struct coord *c)
+{
+    size_t i = 0;
+    struct host *h;
+    while ((h = imap_next(&c->sched.by_id, &i, NULL)))
+        if (h->error_streak > 0 || h->backoff_ms > 0 || h->parked)
+            host_save(c, h, NULL, 0);
 }
 
 static void stop_children(struct coord *c)
@@ -1186,6 +1275,7 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     progress_init(&c.progress, cfg->quiet, now_ms());
     run_loop(&c);
     progress_end(&c.progress, now_ms());
+    save_hosts(&c);
     commit(&c, now_ms());
     status = c.failed ? 1 : 0;
 out_store:

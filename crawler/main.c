@@ -19,6 +19,11 @@ static const struct command commands[] = {
     {"normalize", cmd_normalize, "print a URL resolved and normalized"},
     {"extract", cmd_extract, "print the links an HTML file yields"},
     {"robots", cmd_robots, "check URLs against a robots.txt file"},
+    {"stats", cmd_stats, "summarize a crawl database"},
+    {"query", cmd_query, "run one read-only SQL statement"},
+    {"search", cmd_search, "full-text search of the crawled pages"},
+    {"export", cmd_export, "stream a table as JSON lines or CSV"},
+    {"links", cmd_links, "the links of a page, or the pages linking to it"},
 };
 
 static void usage(FILE *out)

@@ -46,6 +46,8 @@ struct fetch_result {
     int64_t connect_us;
     int64_t ttfb_us;
     int64_t total_us;
+    int64_t sent_at_us;    /* CLOCK_MONOTONIC when the request went out
+                            * (estimated no earlier than it did) */
     int64_t body_hash;
     const char *body;      /* borrowed (see above) */
     size_t body_len;
@@ -77,6 +79,7 @@ enum link_kind {
 };
 
 #define LINK_NOFOLLOW 0x1u /* rel="nofollow" (recorded, not followed) */
+#define LINK_SITEMAP_INDEX 0x2u /* a sitemap listed by a sitemap index */
 
 struct link {
     char *url;       /* normalized absolute URL; when error != 0, the href */

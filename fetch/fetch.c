@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "crawler/buf.h"
 #include "crawler/frame.h"
@@ -167,10 +168,23 @@ static int64_t info_us(CURL *e, CURLINFO what)
     return (int64_t)v;
 }
 
+static int64_t monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void finish_transfer(struct fetcher *f, struct transfer *t,
                             CURLcode code)
 {
     CURL *e = t->easy;
+    /* Now is no earlier than the transfer's end, so this is no earlier
+     * than the moment the request was sent: politeness gaps measured from
+     * it are never short. */
+    int64_t total_us = info_us(e, CURLINFO_TOTAL_TIME_T);
+    int64_t sent_at_us = monotonic_us() - total_us +
+                         info_us(e, CURLINFO_PRETRANSFER_TIME_T);
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_off_t retry_after = 0;
@@ -189,7 +203,8 @@ static void finish_transfer(struct fetcher *f, struct transfer *t,
         .retry_after_s = (int64_t)retry_after,
         .connect_us = info_us(e, CURLINFO_CONNECT_TIME_T),
         .ttfb_us = info_us(e, CURLINFO_STARTTRANSFER_TIME_T),
-        .total_us = info_us(e, CURLINFO_TOTAL_TIME_T),
+        .total_us = total_us,
+        .sent_at_us = sent_at_us,
         .body_hash = hash64_final(&t->hash),
         .body = t->body.data,
         .body_len = t->body.len,

@@ -4,7 +4,9 @@
  * Runs in the parser process. The pipeline is
  *
  *   sniff (binary?) -> pick a charset -> decode to UTF-8 in 64 KiB chunks
- *     -> libxml2 push parser, SAX callbacks only -> struct extract -> out
+ *     -> libxml2 push parser (SAX callbacks only, fed 4 KiB at a time,
+ *        restarted where it would stop or nest without bound; see
+ *        struct sax_session) -> struct extract -> out
  *
  * We decode ourselves (iconv, with our own error recovery) and hand libxml2
  * only well-formed UTF-8 without NUL bytes, telling it to ignore charset
@@ -23,7 +25,9 @@
  * Invariants: every string put in out is well-formed UTF-8; text and title
  * never exceed their caps and are cut on a character boundary; per page,
  * each distinct href is resolved once per base, and each (target, kind,
- * flags) is reported once; time and memory are linear in the body.
+ * flags) is reported once; our own time and memory are linear in the body
+ * (libxml2 still checks the attributes of one element for duplicates in
+ * time quadratic in their number).
  */
 #include "parse/html.h"
 
@@ -44,7 +48,6 @@
 
 #define CHUNK_BYTES (64 * 1024)   /* body bytes decoded and fed per step */
 #define PRESCAN_BYTES (64 * 1024) /* where we look for <meta charset> */
-#define PRESCAN_CHUNK_BYTES 4096  /* so the prescan stops soon after it */
 #define SNIFF_BYTES 1024          /* looked at by the binary test */
 #define TITLE_MAX_BYTES 1024
 #define LABEL_MAX 40 /* longest charset label we accept */
@@ -55,6 +58,11 @@
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 static const char ascii_ws[] = " \t\n\f\r";
+
+static int is_ascii_ws(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
 
 /* ---- UTF-8 ---- */
 
@@ -273,11 +281,11 @@ static const struct charset_alias charset_aliases[] = {
  * or -1 when it is empty, too long or has characters no label has. */
 static int label_clean(const char *s, size_t n, char label[LABEL_MAX + 1])
 {
-    while (n && strchr(ascii_ws, s[0])) {
+    while (n && is_ascii_ws(s[0])) {
         s++;
         n--;
     }
-    while (n && strchr(ascii_ws, s[n - 1]))
+    while (n && is_ascii_ws(s[n - 1]))
         n--;
     if (n == 0 || n > LABEL_MAX)
         return -1;
@@ -302,7 +310,7 @@ static int charset_param(const char *s, char label[LABEL_MAX + 1])
     for (const char *p = s; *p; p++) {
         if ((*p != 'c' && *p != 'C') || strncasecmp(p, "charset", 7) != 0)
             continue;
-        if (p > s && !strchr(";", p[-1]) && !strchr(ascii_ws, p[-1]))
+        if (p > s && p[-1] != ';' && !is_ascii_ws(p[-1]))
             continue;
         const char *v = p + 7;
         v += strspn(v, ascii_ws);
@@ -403,7 +411,7 @@ static void decoder_init(struct decoder *d, const struct charset *cs,
     /* At most 3 output bytes per input byte, except for the rare charsets
      * where one byte is several characters; those stop early (E2BIG) and
      * carry on in the next call. */
-    d->out_cap = 3 * chunk + 16;
+    d->out_cap = 3 * (n < chunk ? n : chunk) + 16;
     d->out = xmalloc(d->out_cap);
     d->out_len = 0;
 }
@@ -490,7 +498,7 @@ static int decoder_next(struct decoder *d)
     size_t used = d->cs->cd == (iconv_t)-1 ? decode_utf8(d, n, is_last)
                                            : decode_iconv(d, n, is_last);
     if (used == 0) {
-        /* Cannot happen with a 4 KiB chunk or more; never loop on it. */
+        /* Cannot happen with chunks this size; never loop on it. */
         used = n;
         d->out_len = 0;
     }
@@ -501,70 +509,81 @@ static int decoder_next(struct decoder *d)
 
 /* ---- libxml2 ---- */
 
-/* One parse of a document, which may take more than one libxml2 context:
- * the push parser of 2.9.14 stops for good at content that follows the
- * close of its last open element ("Extra content at the end of the
+/* One parse of a document, which may take more than one libxml2 context.
+ *
+ * The push parser of libxml2 2.9.14 stops for good at content that follows
+ * the close of its last open element ("Extra content at the end of the
  * document"), as after </html> or after a stray end tag at the very start.
  * Browsers read on, and so do we: a fresh context takes what the stopped
- * one had not read. A page that needs more than MAX_RESTARTS of them is
- * hostile, and the rest of it is dropped. */
-#define MAX_RESTARTS 1000
+ * one had not read.
+ *
+ * Its cost per end tag that matches nothing open, and per misnested one,
+ * grows with the number of open elements, which it does not limit: 50,000
+ * unclosed <div> and as many stray </span> take seconds. So we feed it in
+ * FEED_BYTES slices and, once more than MAX_DEPTH elements are open, close
+ * them all (for the handler) and go on in a fresh context: deeper than any
+ * browser nests (Blink stops nesting at 512), and the work per slice stays
+ * bounded. Links and text are read as before; only the nesting is lost.
+ *
+ * A page that needs more than MAX_RESTARTS fresh contexts is hostile, and
+ * the rest of it is dropped. */
+#define FEED_BYTES 4096
+#define MAX_DEPTH 1024
+#define MAX_RESTARTS 10000
 
 struct sax_session {
     htmlSAXHandler *sax; /* borrowed */
     void *user;
     htmlParserCtxtPtr ctxt;
     int n_restarts;
+    int is_done; /* gave up: out of restarts */
 };
 
 /* The handler has no startDocument, so libxml2 builds no tree. */
-static void session_open(struct sax_session *s, htmlSAXHandler *sax, void *user)
+static htmlParserCtxtPtr parser_new(htmlSAXHandler *sax, void *user)
 {
-    s->sax = sax;
-    s->user = user;
-    s->n_restarts = 0;
-    s->ctxt = htmlCreatePushParserCtxt(sax, user, NULL, 0, NULL,
-                                       XML_CHAR_ENCODING_UTF8);
-    if (!s->ctxt)
+    htmlParserCtxtPtr ctxt = htmlCreatePushParserCtxt(sax, user, NULL, 0, NULL,
+                                                      XML_CHAR_ENCODING_UTF8);
+    if (!ctxt)
         abort();
-    htmlCtxtUseOptions(s->ctxt, HTML_OPTIONS);
+    htmlCtxtUseOptions(ctxt, HTML_OPTIONS);
+    return ctxt;
 }
 
-static void session_close(struct sax_session *s)
+static void parser_free(htmlParserCtxtPtr ctxt)
 {
-    if (s->ctxt->myDoc)
-        xmlFreeDoc(s->ctxt->myDoc);
-    s->ctxt->myDoc = NULL;
-    htmlFreeParserCtxt(s->ctxt);
-    s->ctxt = NULL;
+    if (ctxt->myDoc)
+        xmlFreeDoc(ctxt->myDoc);
+    ctxt->myDoc = NULL;
+    htmlFreeParserCtxt(ctxt);
 }
 
-/* Replaces a stopped context with a fresh one, first closing (for the
- * handler) any element the stopped one left open. 0, or -1 at the cap. */
+/* Replaces the context with a fresh one, first closing (for the handler)
+ * the elements the old one has open. 0, or -1 at the cap. */
 static int session_restart(struct sax_session *s)
 {
-    int n_restarts = s->n_restarts;
-    if (n_restarts == MAX_RESTARTS)
+    if (s->n_restarts == MAX_RESTARTS) {
+        s->is_done = 1;
         return -1;
+    }
     htmlParserCtxtPtr old = s->ctxt;
     if (s->sax->endElement)
         for (int i = old->nameNr - 1; i >= 0; i--)
             s->sax->endElement(s->user, old->nameTab[i]);
-    session_close(s);
-    session_open(s, s->sax, s->user);
-    s->n_restarts = n_restarts + 1;
+    parser_free(old);
+    s->ctxt = parser_new(s->sax, s->user);
+    s->n_restarts++;
     return 0;
 }
 
-/* Past blanks and end tags at the start of what a stopped context had not
+/* Past blanks and end tags at the start of what an old context had not
  * read: a fresh context has nothing open for them to close, and would stop
  * at once on each. */
 static const char *skip_stray_end_tags(const char *p, const char *end)
 {
     for (;;) {
         const char *q = p;
-        while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' ||
-                           *q == '\f' || *q == '\r'))
+        while (q < end && is_ascii_ws(*q))
             q++;
         if (end - q < 3 || q[0] != '<' || q[1] != '/' ||
             !((q[2] >= 'a' && q[2] <= 'z') || (q[2] >= 'A' && q[2] <= 'Z')))
@@ -580,42 +599,61 @@ static void session_feed(struct sax_session *s, const char *p, size_t n,
                          int terminate)
 {
     char *carry = NULL;
+    if (s->is_done)
+        return;
     if (s->ctxt->instate == XML_PARSER_EOF && session_restart(s) < 0)
         return;
     for (;;) {
         htmlParseChunk(s->ctxt, p, (int)n, terminate);
-        if (s->ctxt->instate != XML_PARSER_EOF)
+        int is_stopped = s->ctxt->instate == XML_PARSER_EOF;
+        if (!is_stopped && s->ctxt->nameNr <= MAX_DEPTH)
             break;
         xmlParserInputPtr in = s->ctxt->input;
-        if (!in || !in->cur || !in->end)
-            break;
-        const char *end = (const char *)in->end;
-        const char *rest = skip_stray_end_tags((const char *)in->cur, end);
-        if (rest >= end || s->n_restarts == MAX_RESTARTS)
-            break;
+        const char *rest = NULL;
+        size_t n_rest = 0;
+        if (in && in->cur && in->end) {
+            const char *end = (const char *)in->end;
+            rest = skip_stray_end_tags((const char *)in->cur, end);
+            n_rest = (size_t)(end - rest);
+        }
+        if (is_stopped && n_rest == 0)
+            break; /* the end, or a stop with nothing left to read */
         /* copied before the context that holds it is freed */
-        char *unread = xmemdup0(rest, (size_t)(end - rest));
-        n = (size_t)(end - rest);
-        session_restart(s);
+        char *unread = n_rest ? xmemdup0(rest, n_rest) : NULL;
+        if (session_restart(s) < 0) {
+            free(unread);
+            break;
+        }
         free(carry);
         carry = unread;
         p = carry;
+        n = n_rest;
     }
     free(carry);
 }
 
-/* Runs the parser over everything d yields, or until *stop. */
+/* Runs the parser over everything d yields, or until *stop, in slices cut
+ * on character boundaries. */
 static void sax_run(htmlSAXHandler *sax, void *user, struct decoder *d,
                     const int *stop)
 {
-    struct sax_session s;
-    session_open(&s, sax, user);
-    while (!*stop && decoder_next(d))
-        if (d->out_len > 0)
-            session_feed(&s, d->out, d->out_len, 0);
+    struct sax_session s = {sax, user, parser_new(sax, user), 0, 0};
+    while (!*stop && !s.is_done && decoder_next(d)) {
+        size_t at = 0;
+        while (at < d->out_len && !*stop) {
+            size_t n = d->out_len - at;
+            if (n > FEED_BYTES) {
+                n = FEED_BYTES;
+                while (n > 1 && ((unsigned char)d->out[at + n] & 0xC0) == 0x80)
+                    n--;
+            }
+            session_feed(&s, d->out + at, n, 0);
+            at += n;
+        }
+    }
     if (!*stop)
         session_feed(&s, NULL, 0, 1);
-    session_close(&s);
+    parser_free(s.ctxt);
 }
 
 static const char *attr_get(const xmlChar **atts, const char *name)
@@ -687,7 +725,7 @@ static int prescan_label(const char *p, size_t n, char label[LABEL_MAX + 1])
     memset(&sax, 0, sizeof sax);
     sax.startElement = prescan_start;
     decoder_init(&d, &utf8, p, n < PRESCAN_BYTES ? n : PRESCAN_BYTES,
-                 PRESCAN_CHUNK_BYTES);
+                 CHUNK_BYTES);
     sax_run(&sax, &ps, &d, &ps.is_found);
     decoder_release(&d);
     if (!ps.is_found)
@@ -1111,7 +1149,7 @@ static int refresh_url(const char *s, const char **url, size_t *len)
     if (strspn(p, "0123456789") == 0 && *p != '.')
         return -1;
     p += strspn(p, "0123456789.");
-    if (*p && *p != ';' && *p != ',' && !strchr(ascii_ws, *p))
+    if (*p && *p != ';' && *p != ',' && !is_ascii_ws(*p))
         return -1;
     p += strspn(p, ascii_ws);
     if (*p == ';' || *p == ',')
@@ -1131,7 +1169,7 @@ static int refresh_url(const char *s, const char **url, size_t *len)
     } else {
         n = strlen(u);
     }
-    while (n && strchr(ascii_ws, u[n - 1]))
+    while (n && is_ascii_ws(u[n - 1]))
         n--;
     if (n == 0)
         return -1;

@@ -12,18 +12,28 @@
 #include "crawler/log.h"
 #include "crawler/msg.h"
 #include "parse/html.h"
+#include "parse/sitemap.h"
 
 static void handle(struct chan *ch, const struct config *cfg,
                    const struct frame *fr, const struct parse_job *job)
 {
-    struct html_options opt = {
-        .max_links = (size_t)cfg->max_links,
-        .max_text_bytes = (size_t)cfg->max_text_bytes,
-        .max_url_bytes = (size_t)cfg->max_url_bytes,
-    };
     struct parse_result res = {0};
-    html_extract(job->body, job->body_len, job->url, job->content_type, &opt,
-                 &res);
+    if (job->kind == PARSE_SITEMAP) {
+        struct sitemap_options opt = {
+            .max_urls = SITEMAP_MAX_URLS,
+            .max_url_bytes = (size_t)cfg->max_url_bytes,
+            .max_inflated_bytes = SITEMAP_MAX_INFLATED_BYTES,
+        };
+        sitemap_extract(job->body, job->body_len, job->url, &opt, &res);
+    } else {
+        struct html_options opt = {
+            .max_links = (size_t)cfg->max_links,
+            .max_text_bytes = (size_t)cfg->max_text_bytes,
+            .max_url_bytes = (size_t)cfg->max_url_bytes,
+        };
+        html_extract(job->body, job->body_len, job->url, job->content_type,
+                     &opt, &res);
+    }
     msg_put_parse_result(&ch->out, fr->job, &res);
     parse_result_release(&res);
 }

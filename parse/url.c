@@ -209,7 +209,8 @@ static int parse_into(CURLU *h, const char *ref)
         q[strcspn(q, "#")] = '\0';
         uc = curl_url_set(h, CURLUPART_QUERY, q, 0);
         free(q);
-    } else if (clean[0] == '#' && h_has_url(h)) {
+    } else if ((clean[0] == '#' || clean[0] == '\0') && h_has_url(h)) {
+        /* An empty reference is the document itself (RFC 3986 5.2.2). */
         uc = CURLUE_OK;
     } else {
         uc = curl_url_set(h, CURLUPART_URL, clean, CURLU_NON_SUPPORT_SCHEME);

@@ -159,6 +159,7 @@ int store_url_add(struct store *s, const struct url_new *u)
     sqlite3_bind_int(st, 7, u->hops);
     if (u->from_id)
         sqlite3_bind_int64(st, 8, u->from_id);
+    sqlite3_bind_int(st, 9, u->kind);
     if (db_done(s, st) < 0)
         return STORE_EFAIL;
     if (sqlite3_changes(s->db) > 0)
@@ -200,6 +201,7 @@ int store_url_lease(struct store *s, int64_t host_id, int max,
         l->depth = sqlite3_column_int(st, 2);
         l->hops = sqlite3_column_int(st, 3);
         l->attempts = sqlite3_column_int(st, 4);
+        l->kind = sqlite3_column_int(st, 5);
     }
     sqlite3_reset(st);
     for (int i = 0; i < got; i++) {

@@ -94,8 +94,14 @@ int store_host_save(struct store *s, const struct host_row *h,
 
 /* --- URLs (the frontier) ------------------------------------------------- */
 
+enum url_kind {
+    URL_KIND_PAGE = 0,
+    URL_KIND_SITEMAP = 1,
+};
+
 struct url_new {
     const char *url;
+    int kind;              /* enum url_kind */
     int64_t hash;
     int64_t host_id;       /* 0 for URLs that are never fetched */
     int state;             /* URL_QUEUED or URL_SKIPPED */
@@ -113,6 +119,7 @@ int store_url_add(struct store *s, const struct url_new *u);
 struct url_lease {
     int64_t id;
     char *url;
+    int kind;              /* enum url_kind */
     int depth;
     int hops;
     int attempts;

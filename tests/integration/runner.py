@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -42,39 +43,53 @@ def discover() -> list:
 def _flatten(suite) -> list:
     if isinstance(suite, unittest.TestSuite):
         return [i for t in suite for i in _flatten(t)]
+    if isinstance(suite, unittest.loader._FailedTest):
+        # A module that does not import: running it by module name shows
+        # the import error.
+        return [suite.id().rsplit(".", 1)[1]]
     return [suite.id()]
 
 
 def run_case(case_id: str, env: dict):
-    """Runs one case in a new session; returns (passed, output, seconds).
+    """Runs one case in a new session; returns (passed, output, seconds,
+    pids of the processes it left running).
 
     On timeout, and after the case in any event, every process left in its
     session is killed (a crawler the case started runs in a process group
     of its own, but stays in the case's session)."""
     start = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "unittest", "-v", case_id], cwd=HERE, env=env,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True)
-    timed_out = False
-    try:
-        output, _ = proc.communicate(timeout=CASE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        kill_pids(pids_where("session", proc.pid))
-        output, _ = proc.communicate()
-    leftovers = pids_where("session", proc.pid)
-    kill_pids(leftovers)
+    # Output goes to a file, not a pipe, so that a process the case leaves
+    # behind cannot keep us waiting for end-of-file.
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "unittest", "-v", case_id], cwd=HERE,
+            env=env, stdin=subprocess.DEVNULL, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        timed_out = False
+        try:
+            proc.wait(timeout=CASE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            kill_pids(pids_where("session", proc.pid))
+            proc.wait()
+        except BaseException:  # ^C: the case is in its own session
+            kill_pids(pids_where("session", proc.pid))
+            raise
+        leftovers = pids_where("session", proc.pid)
+        kill_pids(leftovers)
+        out.seek(0)
+        output = out.read()
     text = output.decode("utf-8", "replace")
+    lines = text.strip().splitlines()
+    skipped = bool(lines) and "skipped" in lines[-1]  # "OK (skipped=1)"
     if timed_out:
         text += f"\nrunner: case killed after {CASE_TIMEOUT_S:.0f} s\n"
     if leftovers:
         text += f"\nrunner: killed processes left running: {leftovers}\n"
-    skipped = "skipped" in text.splitlines()[-1] if text.strip() else False
     if skipped:
         text += "\nrunner: a skipped case counts as failed\n"
     passed = proc.returncode == 0 and not timed_out and not skipped
-    return passed, text, time.monotonic() - start
+    return passed, text, time.monotonic() - start, leftovers
 
 
 def main(argv) -> int:
@@ -85,10 +100,12 @@ def main(argv) -> int:
     cases = [c for c in discover() if case_filter in c]
     n_passed = n_failed = 0
     for case_id in cases:
-        passed, output, seconds = run_case(case_id, env)
+        passed, output, seconds, leftovers = run_case(case_id, env)
         if passed:
             n_passed += 1
             print(f"ok   {case_id} ({seconds:.1f} s)", flush=True)
+            if leftovers:
+                print(f"     (killed processes it left running: {leftovers})")
         else:
             n_failed += 1
             print(f"FAIL {case_id} ({seconds:.1f} s)", flush=True)
