@@ -21,6 +21,7 @@ int cmd_query(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_links(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 /* Parses a whole non-negative decimal number no larger than max; on error
  * prints "crawler: OPT 'TEXT': ..." and returns -1. */

@@ -25,7 +25,8 @@ enum {
     OPT_MAX_CRAWL_DELAY, OPT_SCOPE, OPT_ALLOW, OPT_DENY, OPT_USER_AGENT,
     OPT_TIMEOUT, OPT_MAX_SIZE, OPT_MAX_REDIRECTS, OPT_MAX_LINKS,
     OPT_MAX_URL_LENGTH, OPT_MAX_ATTEMPTS, OPT_NO_ROBOTS, OPT_ROBOTS_ERROR,
-    OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_SITEMAP,
+    OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_SITEMAP, OPT_MAX_PAGES_PER_HOST,
+    OPT_MAX_PATH_SEGMENTS,
 };
 
 static const struct option options[] = {
@@ -33,6 +34,8 @@ static const struct option options[] = {
     {"seeds", required_argument, NULL, OPT_SEEDS},
     {"max-pages", required_argument, NULL, OPT_MAX_PAGES},
     {"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+    {"max-pages-per-host", required_argument, NULL, OPT_MAX_PAGES_PER_HOST},
+    {"max-path-segments", required_argument, NULL, OPT_MAX_PATH_SEGMENTS},
     {"fetchers", required_argument, NULL, OPT_FETCHERS},
     {"parsers", required_argument, NULL, OPT_PARSERS},
     {"connections", required_argument, NULL, OPT_CONNECTIONS},
@@ -78,6 +81,7 @@ static void set_defaults(struct config *cfg)
         .connect_timeout_ms = 10000,
         .max_body_bytes = 10 * 1024 * 1024,
         .max_redirects = 10,
+        .max_path_segments = 32,
         .max_links = 5000,
         .max_url_bytes = URL_MAX_DEFAULT,
         .max_text_bytes = 64 * 1024,
@@ -99,6 +103,10 @@ static void usage(FILE *out, const struct config *d)
             "limit (default 0)\n"
             "  --max-depth N          links deeper than N from a seed are "
             "skipped, 0 = no limit (default 0)\n"
+            "  --max-pages-per-host N fetched URLs per host, 0 = no limit "
+            "(default 0)\n"
+            "  --max-path-segments N  longer paths are skipped as spider "
+            "traps, 0 = no limit (default %d)\n"
             "  --scope host|domain|any  hosts of the seeds, their "
             "registrable domains, or anything (default host)\n"
             "  --allow REGEX          only URLs matching one of these "
@@ -135,7 +143,8 @@ static void usage(FILE *out, const struct config *d)
             "default)\n"
             "  --quiet                print errors only\n"
             "  --verbose              log debugging detail\n",
-            d->seeds_path, d->db_path, (long long)d->delay_ms,
+            d->seeds_path, d->db_path, d->max_path_segments,
+            (long long)d->delay_ms,
             d->host_connections, (long long)d->max_crawl_delay_ms,
             d->n_fetchers, d->n_parsers, d->connections, d->user_agent,
             (long long)d->timeout_ms / 1000, (long long)d->max_body_bytes,
@@ -195,6 +204,14 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             break;
         case OPT_MAX_DEPTH:
             rc = int_opt("--max-depth", 1000000, 0, &cfg->max_depth);
+            break;
+        case OPT_MAX_PAGES_PER_HOST:
+            rc = number_opt("--max-pages-per-host", INT64_MAX / 2, 0,
+                            &cfg->max_pages_per_host);
+            break;
+        case OPT_MAX_PATH_SEGMENTS:
+            rc = int_opt("--max-path-segments", 100000, 0,
+                         &cfg->max_path_segments);
             break;
         case OPT_FETCHERS:
             rc = int_opt("--fetchers", 64, 1, &cfg->n_fetchers);

@@ -897,6 +897,79 @@ int cmd_links(int argc, char **argv)
     return rc != 0 ? 1 : status;
 }
 
+/* --- crawler explain ----------------------------------------------------- */
+
+static const struct spec explain_spec = {
+    .name = "explain",
+    .usage = "explain [--db FILE] URL",
+    .help = "Whether a URL was fetched and, if not, why (robots.txt with "
+            "the deciding\nrule, scope, a pattern, depth, a limit, "
+            "nofollow, a spider-trap rule, ...),\nthe page it was first "
+            "found on, and each of its fetches.\n",
+    .allowed = ALLOW(OPT_DB),
+    .n_args = 1,
+};
+
+/* Prints a row as "name: value" lines, skipping NULLs. */
+static int explain_row(void *arg, int n_cols, const char *const *names,
+                       const struct store_value *vals)
+{
+    int *n_fetches = arg;
+    if (!vals)
+        return 0; /* the header: names come with each row */
+    if (n_fetches)
+        printf("fetch %d:\n", ++*n_fetches);
+    for (int i = 0; i < n_cols; i++) {
+        const struct store_value *v = &vals[i];
+        if (v->type == STORE_NULL)
+            continue;
+        printf("%s%-14s ", n_fetches ? "  " : "", names[i]);
+        if (v->type == STORE_INT)
+            printf("%lld\n", (long long)v->i);
+        else if (v->type == STORE_FLOAT)
+            printf("%.3f\n", v->f);
+        else
+            printf("%.*s\n", (int)v->len, v->p);
+    }
+    return 0;
+}
+
+static int explain_url_row(void *arg, int n_cols, const char *const *names,
+                           const struct store_value *vals)
+{
+    (void)arg;
+    return explain_row(NULL, n_cols, names, vals);
+}
+
+int cmd_explain(int argc, char **argv)
+{
+    struct opts o;
+    int done;
+    int status = parse_opts(&explain_spec, argc, argv, &o, &done);
+    if (status || done)
+        return status;
+    char *url = NULL;
+    int nrc = url_normalize(o.arg, NULL, URL_MAX_DEFAULT, &url);
+    struct store *s = open_db(o.db);
+    if (!s) {
+        free(url);
+        return 1;
+    }
+    int n_fetches = 0;
+    int rc = store_explain(s, nrc == 0 ? url : o.arg, explain_url_row,
+                           explain_row, &n_fetches);
+    if (rc == STORE_ENOTFOUND)
+        fprintf(stderr, "crawler: %s: never discovered by this crawl\n",
+                nrc == 0 ? url : o.arg);
+    else if (rc < 0)
+        fprintf(stderr, "crawler: %s: %s\n", o.db, store_errmsg(s));
+    else if (n_fetches == 0)
+        printf("(never fetched)\n");
+    store_close(s);
+    free(url);
+    return rc < 0 ? 1 : 0;
+}
+
 /* --- crawler stats ------------------------------------------------------- */
 
 static const struct spec stats_spec = {

@@ -19,6 +19,8 @@ struct config {
     const char *db_path;
     int64_t max_pages;        /* 0: unlimited */
     int max_depth;            /* 0: unlimited */
+    int64_t max_pages_per_host; /* 0: unlimited */
+    int max_path_segments;    /* 0: unlimited */
     int n_fetchers;
     int n_parsers;
     int connections;          /* concurrent transfers per fetcher */

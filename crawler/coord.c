@@ -45,6 +45,7 @@
 #include "crawler/progress.h"
 #include "crawler/sched.h"
 #include "crawler/scope.h"
+#include "crawler/trap.h"
 #include "crawler/xalloc.h"
 #include "fetch/fetch.h"
 #include "parse/parse.h"
@@ -269,6 +270,7 @@ static void host_restore(struct coord *c, struct host *h,
 {
     int64_t now = now_ms();
     h->n_queued = row->n_queued;
+    h->n_done = row->n_done;
     h->crawl_delay_ms = row->crawl_delay_ms;
     h->error_streak = (int)row->error_streak;
     int64_t wait = row->next_at_ms - wall_ms();
@@ -354,6 +356,8 @@ static void add_url(struct coord *c, const char *url, int64_t hash,
         reason = "depth";
     if (!reason && hops > cfg->max_redirects)
         reason = "redirects";
+    if (!reason)
+        reason = trap_check(url, cfg->max_path_segments);
     struct host *h = reason ? NULL : host_for(c, url);
     if (!reason && !h)
         return;
@@ -431,8 +435,10 @@ static void page_finish(struct coord *c, struct job *j, int state,
                                     j->url.attempts),
                 "finish a URL");
     c->n_page_jobs--;
-    if (state == URL_DONE || state == URL_FAILED)
+    if (state == URL_DONE || state == URL_FAILED) {
         c->n_finished++;
+        j->host->n_done++;
+    }
     job_free(c, j);
 }
 
@@ -459,13 +465,15 @@ static void page_retry(struct coord *c, struct job *j, const char *why)
 
 static void record_page(struct coord *c, struct job *j,
                         const struct fetch_result *fr,
-                        const struct parse_result *pr, int64_t *page_id)
+                        const struct parse_result *pr, int64_t duplicate_of,
+                        int64_t *page_id)
 {
     begin(c);
-    check_store(c, store_page_add(c->store, j->url.id, fr, pr, page_id),
+    check_store(c, store_page_add(c->store, j->url.id, fr, pr, duplicate_of,
+                                  page_id),
                 "record a page");
     c->progress.n_pages++;
-    c->progress.n_bytes += fr->body_len;
+    c->progress.n_bytes += fr->n_bytes;
 }
 
 static int is_html(const char *ct)
@@ -550,7 +558,7 @@ static void on_page_fetched(struct coord *c, struct job *j,
                     fr->status == 429 || fr->status >= 500;
     if (transient) {
         int64_t page_id;
-        record_page(c, j, fr, NULL, &page_id);
+        record_page(c, j, fr, NULL, 0, &page_id);
         host_backoff(c, h, fr->retry_after_s, now);
         host_save(c, h, NULL, 0);
         sched_update(&c->sched, h);
@@ -562,10 +570,26 @@ static void on_page_fetched(struct coord *c, struct job *j,
         page_retry(c, j, why);
         return;
     }
-    h->error_streak = 0;
-    h->backoff_ms = 0;
-    if (fr->status >= 200 && fr->status < 300 && fr->body_len > 0 &&
-        (j->url.kind == URL_KIND_SITEMAP || is_html(fr->content_type))) {
+    if (h->error_streak || h->backoff_ms) {
+        h->error_streak = 0;
+        h->backoff_ms = 0;
+        host_save(c, h, NULL, 0); /* the back-off is over: say so */
+    }
+    int64_t original = 0;
+    int is_parsed = fr->status >= 200 && fr->status < 300 &&
+                    fr->body_len > 0 &&
+                    (j->url.kind == URL_KIND_SITEMAP ||
+                     is_html(fr->content_type));
+    /* A body already seen at another URL is recorded as its duplicate and
+     * not parsed: its links are the original's, and a host that serves
+     * the same page under endless URLs is not followed further. */
+    if (is_parsed && !fr->truncated) {
+        int rc = store_page_by_body(c->store, fr->body_hash, j->url.id,
+                                    &original);
+        check_store(c, rc, "look up a body");
+        is_parsed = rc == 0;
+    }
+    if (is_parsed) {
         queue_parse(c, j, fr->body, fr->body_len);
         j->fr = *fr;
         j->fr.body = NULL;
@@ -574,7 +598,7 @@ static void on_page_fetched(struct coord *c, struct job *j,
         return;
     }
     int64_t page_id;
-    record_page(c, j, fr, NULL, &page_id);
+    record_page(c, j, fr, NULL, original, &page_id);
     if (fr->status >= 300 && fr->status < 400 && *fr->location)
         add_redirect(c, j, fr->location);
     page_finish(c, j, URL_DONE, NULL);
@@ -713,7 +737,7 @@ static void on_parse_result(struct coord *c, struct child *ch,
         has_token(j->fr.x_robots_tag, "none"))
         pr.meta_robots |= META_NOFOLLOW;
     int64_t page_id;
-    record_page(c, j, &j->fr, &pr, &page_id);
+    record_page(c, j, &j->fr, &pr, 0, &page_id);
     if (!(pr.meta_robots & META_NOINDEX) && (*pr.title || *pr.text))
         check_store(c, store_text_add(c->store, page_id, pr.title, pr.text),
                     "index text");
@@ -831,11 +855,15 @@ static void dispatch_fetches(struct coord *c, int64_t now)
             continue;
         }
         const char *rule = NULL;
-        if (c->cfg->robots && h->robots &&
-            !robots_allows(h->robots, url_path(l.url), &rule)) {
-            char reason[600];
+        char reason[600] = "";
+        if (c->cfg->max_pages_per_host > 0 &&
+            h->n_done + h->in_flight >= c->cfg->max_pages_per_host)
+            snprintf(reason, sizeof reason, "host page limit");
+        else if (c->cfg->robots && h->robots &&
+                 !robots_allows(h->robots, url_path(l.url), &rule))
             snprintf(reason, sizeof reason, "robots: %s",
                      rule ? rule : "disallowed");
+        if (*reason) {
             begin(c);
             check_store(c, store_url_finish(c->store, l.id, URL_SKIPPED,
                                             reason, l.attempts),
@@ -881,7 +909,7 @@ static void requeue_child_jobs(struct coord *c, struct child *ch)
             int64_t page_id;
             /* A document that keeps killing parsers is quarantined. */
             if (j->url.attempts + 1 >= c->cfg->max_attempts) {
-                record_page(c, j, &j->fr, NULL, &page_id);
+                record_page(c, j, &j->fr, NULL, 0, &page_id);
             }
             page_retry(c, j, "crashed or stalled the parser");
         }

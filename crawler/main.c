@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"normalize", cmd_normalize, "print a URL resolved and normalized"},
     {"extract", cmd_extract, "print the links an HTML file yields"},
     {"robots", cmd_robots, "check URLs against a robots.txt file"},
+    {"explain", cmd_explain, "why a URL was or was not fetched"},
     {"stats", cmd_stats, "summarize a crawl database"},
     {"query", cmd_query, "run one read-only SQL statement"},
     {"search", cmd_search, "full-text search of the crawled pages"},

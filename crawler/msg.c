@@ -60,6 +60,7 @@ int msg_put_fetch_result(struct buf *out, uint64_t job,
     frame_put_i64(out, m->total_us);
     frame_put_i64(out, m->sent_at_us);
     frame_put_i64(out, m->body_hash);
+    frame_put_i64(out, m->n_bytes);
     frame_put_bytes(out, m->body, m->body_len);
     return frame_end(out, at);
 }
@@ -85,6 +86,7 @@ int msg_get_fetch_result(const struct frame *f, struct fetch_result *m)
     m->total_us = frame_get_i64(&r);
     m->sent_at_us = frame_get_i64(&r);
     m->body_hash = frame_get_i64(&r);
+    m->n_bytes = frame_get_i64(&r);
     m->body = frame_get_bytes(&r, &m->body_len);
     if (frame_reader_error(&r) == 0 && r.left == 0)
         return 0;

@@ -49,6 +49,8 @@ struct fetch_result {
     int64_t sent_at_us;    /* CLOCK_MONOTONIC when the request went out
                             * (estimated no earlier than it did) */
     int64_t body_hash;
+    int64_t n_bytes;       /* decoded body bytes received (even when the
+                            * body itself is not carried) */
     const char *body;      /* borrowed (see above) */
     size_t body_len;
 };

@@ -36,6 +36,7 @@ struct host {
     int parked;               /* nothing more this run (robots unavailable) */
     /* work */
     int64_t n_queued;         /* URL_QUEUED rows in the store */
+    int64_t n_done;           /* URLs fetched (done or failed), all runs */
     struct url_lease *ready;  /* leased, not yet dispatched; owned */
     int n_ready;
     int cap_ready;

@@ -206,6 +206,7 @@ static void finish_transfer(struct fetcher *f, struct transfer *t,
         .total_us = total_us,
         .sent_at_us = sent_at_us,
         .body_hash = hash64_final(&t->hash),
+        .n_bytes = (int64_t)t->bytes,
         .body = t->body.data,
         .body_len = t->body.len,
     };
@@ -218,8 +219,6 @@ static void finish_transfer(struct fetcher *f, struct transfer *t,
     }
     if (!t->keep_body)
         r.body_len = 0;
-    /* body_len above reports what we carry; bytes received go in the
-     * hash and the truncation flag. */
     msg_put_fetch_result(&f->ch.out, t->job, &r);
     transfer_free(f, t);
 }

@@ -21,6 +21,7 @@ enum stmt_id {
     ST_URL_MARK_LEASED,
     ST_URL_FINISH,
     ST_PAGE_ADD,
+    ST_PAGE_BY_BODY,
     ST_LINK_ADD,
     ST_TEXT_ADD,
     ST_META_SET,

@@ -74,6 +74,7 @@ static void read_host(sqlite3_stmt *st, int col, struct host_row *h)
     h->next_at_ms = sqlite3_column_int64(st, col + 6);
     h->error_streak = sqlite3_column_int64(st, col + 7);
     h->n_queued = sqlite3_column_int64(st, col + 8);
+    h->n_done = sqlite3_column_int64(st, col + 9);
 }
 
 int store_host_load(struct store *s, int64_t id, struct host_row *out)
@@ -101,7 +102,9 @@ int store_hosts_with_work(struct store *s,
     static const char sql[] =
         "SELECT h.id, h.origin, h.robots_state, h.robots_txt,"
         " h.robots_fetched_ms, h.crawl_delay_ms, h.delay_ms, h.next_at_ms,"
-        " h.error_streak, q.n FROM (SELECT host_id, count(*) AS n FROM urls"
+        " h.error_streak, q.n, (SELECT count(*) FROM urls AS d"
+        " WHERE d.host_id = h.id AND d.state IN (2, 3))"
+        " FROM (SELECT host_id, count(*) AS n FROM urls"
         " WHERE state = 0 GROUP BY host_id) AS q"
         " JOIN hosts AS h ON h.id = q.host_id";
     sqlite3_stmt *st;

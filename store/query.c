@@ -310,6 +310,67 @@ const char *store_links_sql(unsigned flags)
     return (flags & STORE_LINKS_IN) ? links_in_sql : links_out_sql;
 }
 
+/* Counts the rows it passes on (to tell "no such URL" from no fetches). */
+struct row_count {
+    row_fn fn;
+    void *arg;
+    int64_t n;
+};
+
+static int count_row(void *arg, int n_cols, const char *const *names,
+                     const struct store_value *vals)
+{
+    struct row_count *c = arg;
+    if (vals)
+        c->n++; /* not the header call */
+    return c->fn(c->arg, n_cols, names, vals);
+}
+
+/* What `crawler explain` shows: the URL's row with where it was first
+ * found, then each of its fetches, oldest first. */
+static const char explain_url_sql[] =
+    "SELECT u.url, CASE u.state WHEN 0 THEN 'queued' WHEN 1 THEN"
+    " 'in flight' WHEN 2 THEN 'done' WHEN 3 THEN 'failed' ELSE 'skipped'"
+    " END AS state, u.reason, u.depth, u.hops AS redirects, u.attempts,"
+    " u.discovered_at, f.url AS found_on,"
+    " CASE u.kind WHEN 1 THEN 'sitemap' ELSE 'page' END AS kind"
+    " FROM urls AS u LEFT JOIN urls AS f ON f.id = u.from_id"
+    " WHERE u.hash = ?1 AND u.url = ?2";
+static const char explain_fetches_sql[] =
+    "SELECT p.fetched_at, p.status, p.error, p.content_type, p.bytes,"
+    " p.location, p.total_ms, d.url AS duplicate_of"
+    " FROM pages AS p JOIN urls AS u ON u.id = p.url_id"
+    " LEFT JOIN urls AS d ON d.id = p.duplicate_of"
+    " WHERE u.hash = ?1 AND u.url = ?2 ORDER BY p.id";
+
+int store_explain(struct store *s, const char *url, row_fn url_row,
+                  row_fn fetch_row, void *arg)
+{
+    int64_t hash = hash64(url, strlen(url));
+    int began = read_begin(s);
+    if (began < 0)
+        return began;
+    int rc = 0;
+    const char *sqls[2] = {explain_url_sql, explain_fetches_sql};
+    row_fn fns[2] = {url_row, fetch_row};
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        sqlite3_stmt *st = prepare(s, sqls[i]);
+        if (!st) {
+            rc = STORE_EFAIL;
+            break;
+        }
+        sqlite3_bind_int64(st, 1, hash);
+        sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+        struct row_count counted = {.fn = fns[i], .arg = arg};
+        rc = stream_rows(s, st, count_row, &counted);
+        sqlite3_finalize(st);
+        if (rc == 0 && i == 0 && counted.n == 0)
+            rc = fail_with(s, STORE_ENOTFOUND, "not in the database");
+    }
+    read_end(s, began);
+    return rc;
+}
+
 int store_links(struct store *s, const char *url, unsigned flags, row_fn row,
                 void *arg)
 {

@@ -99,6 +99,18 @@ const char *store_export_sql(enum store_table table);
 
 /* --- Links of one URL ---------------------------------------------------- */
 
+/* crawler explain: calls url_row once with the URL's state, reason, depth,
+ * attempts and the page it was first found on, then fetch_row for each of
+ * its fetches, oldest first. STORE_ENOTFOUND when the URL is not known. */
+int store_explain(struct store *s, const char *url,
+                  int (*url_row)(void *arg, int n_cols,
+                                 const char *const *names,
+                                 const struct store_value *vals),
+                  int (*fetch_row)(void *arg, int n_cols,
+                                   const char *const *names,
+                                   const struct store_value *vals),
+                  void *arg);
+
 #define STORE_LINKS_IN 0x1u /* pages linking to the URL, not its links */
 
 /* The distinct URLs the page at url links to (or, with STORE_LINKS_IN,

@@ -6,7 +6,8 @@
 
 int store_page_add(struct store *s, int64_t url_id,
                    const struct fetch_result *fr,
-                   const struct parse_result *pr, int64_t *page_id)
+                   const struct parse_result *pr, int64_t duplicate_of,
+                   int64_t *page_id)
 {
     sqlite3_stmt *st = db_stmt(s, ST_PAGE_ADD);
     if (!st)
@@ -18,7 +19,7 @@ int store_page_add(struct store *s, int64_t url_id,
     db_bind_text(st, 5, fr->final_url);
     db_bind_text(st, 6, fr->content_type);
     db_bind_text(st, 7, fr->location);
-    sqlite3_bind_int64(st, 8, (int64_t)fr->body_len);
+    sqlite3_bind_int64(st, 8, fr->n_bytes);
     sqlite3_bind_int(st, 9, fr->truncated != 0);
     if (fr->status > 0)
         sqlite3_bind_int64(st, 10, fr->body_hash);
@@ -41,10 +42,29 @@ int store_page_add(struct store *s, int64_t url_id,
         sqlite3_bind_double(st, 20, (double)fr->ttfb_us / 1000.0);
     }
     sqlite3_bind_double(st, 21, (double)fr->total_us / 1000.0);
+    if (duplicate_of)
+        sqlite3_bind_int64(st, 22, duplicate_of);
     if (db_done(s, st) < 0)
         return STORE_EFAIL;
     *page_id = sqlite3_last_insert_rowid(s->db);
     return 0;
+}
+
+int store_page_by_body(struct store *s, int64_t body_hash, int64_t url_id,
+                       int64_t *other)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_PAGE_BY_BODY);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, body_hash);
+    sqlite3_bind_int64(st, 2, url_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *other = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
 int store_link_add(struct store *s, int64_t from_url_id, int64_t to_hash,

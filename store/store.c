@@ -99,7 +99,8 @@ static const char schema_sql[] =
     " remote_ip TEXT,"
     " connect_ms REAL,"
     " ttfb_ms REAL,"
-    " total_ms REAL);"
+    " total_ms REAL,"
+    " duplicate_of INTEGER);"
     "CREATE INDEX IF NOT EXISTS pages_url ON pages(url_id);"
     "CREATE INDEX IF NOT EXISTS pages_body_hash ON pages(body_hash);"
     "CREATE TABLE IF NOT EXISTS links("
@@ -117,7 +118,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HOST_LOAD] =
         "SELECT origin, robots_state, robots_txt, robots_fetched_ms,"
         " crawl_delay_ms, delay_ms, next_at_ms, error_streak,"
-        " (SELECT count(*) FROM urls WHERE host_id = ?1 AND state = 0)"
+        " (SELECT count(*) FROM urls WHERE host_id = ?1 AND state = 0),"
+        " (SELECT count(*) FROM urls WHERE host_id = ?1 AND state IN (2, 3))"
         " FROM hosts WHERE id = ?1",
     [ST_HOST_SAVE] =
         "UPDATE hosts SET robots_state = ?2, robots_fetched_ms = ?3,"
@@ -145,9 +147,12 @@ static const char *const stmt_sql[ST_COUNT] = {
         "INSERT INTO pages(url_id, status, error, curl_code, final_url,"
         " content_type, location, bytes, truncated, body_hash, title,"
         " canonical, noindex, nofollow, n_links, etag, last_modified,"
-        " remote_ip, connect_ms, ttfb_ms, total_ms) VALUES (?1, ?2, ?3,"
-        " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-        " ?18, ?19, ?20, ?21)",
+        " remote_ip, connect_ms, ttfb_ms, total_ms, duplicate_of) VALUES"
+        " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+        " ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+    [ST_PAGE_BY_BODY] =
+        "SELECT url_id FROM pages WHERE body_hash = ?1"
+        " AND status BETWEEN 200 AND 299 AND url_id <> ?2 LIMIT 1",
     [ST_LINK_ADD] =
         "INSERT OR IGNORE INTO links(from_id, to_hash, kind, nofollow)"
         " VALUES (?1, ?2, ?3, ?4)",

@@ -74,6 +74,7 @@ struct host_row {
     int64_t next_at_ms;
     int64_t error_streak;
     int64_t n_queued;       /* urls in URL_QUEUED */
+    int64_t n_done;         /* urls in URL_DONE or URL_FAILED */
 };
 
 void host_row_release(struct host_row *h);
@@ -143,12 +144,17 @@ int64_t store_url_count(struct store *s, int state);
 
 /* --- Results ------------------------------------------------------------- */
 
-/* One fetch result, the parse result (NULL when not parsed) and the page's
- * links. Returns the page id in *page_id. noindex keeps text out of the
- * full-text index. */
+/* One fetch result and the parse result (NULL when not parsed).
+ * duplicate_of is the URL id whose body this one repeats, or 0. Returns
+ * the page id in *page_id. */
 int store_page_add(struct store *s, int64_t url_id,
                    const struct fetch_result *fr,
-                   const struct parse_result *pr, int64_t *page_id);
+                   const struct parse_result *pr, int64_t duplicate_of,
+                   int64_t *page_id);
+/* 1 and *other set when another URL already has a 2xx page with this body
+ * hash, 0 when none, or <0. */
+int store_page_by_body(struct store *s, int64_t body_hash, int64_t url_id,
+                       int64_t *other);
 /* One edge from a fetched URL to a URL hash. */
 int store_link_add(struct store *s, int64_t from_url_id, int64_t to_hash,
                    unsigned kind, unsigned flags);

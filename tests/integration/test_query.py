@@ -154,10 +154,17 @@ class ViewsTest(QueryTestCase):
 
         dups = self.tuples("SELECT * FROM duplicate_pages")
         size = len(DUP_BODY.encode())
+        # The second copy is recorded as a duplicate and not parsed: no
+        # title, and its links are not followed.
         self.assertEqual([d[1:] for d in dups], [
             (2, u("/dup1"), 200, size, "Dup"),
-            (2, u("/dup2"), 200, size, "Dup"),
+            (2, u("/dup2"), 200, size, None),
         ], "duplicate_pages")
+        dup_of = self.tuples(
+            "SELECT d.url FROM pages p JOIN urls u ON u.id = p.url_id"
+            " JOIN urls d ON d.id = p.duplicate_of"
+            f" WHERE u.url = '{u('/dup2')}'")
+        self.assertEqual(dup_of, [(u("/dup1"),)], "duplicate_of")
         self.assertEqual(dups[0][0], dups[1][0], "one body hash")
         self.assertIsInstance(dups[0][0], int)
 

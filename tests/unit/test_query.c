@@ -194,6 +194,7 @@ static void build_fixture(void)
             .location = (char *)f->location,
             .body_hash = f->body_hash,
             .body_len = f->bytes,
+            .n_bytes = f->bytes,
             .ttfb_us = (int64_t)f->ttfb_ms * 1000,
             .total_us = (int64_t)f->total_ms * 1000,
         };
@@ -202,7 +203,7 @@ static void build_fixture(void)
             .meta_robots = f->noindex ? META_NOINDEX : 0,
         };
         int64_t id;
-        CHECK_INT(store_page_add(s, f->url, &fr, f->title ? &pr : NULL, &id),
+        CHECK_INT(store_page_add(s, f->url, &fr, f->title ? &pr : NULL, 0, &id),
                   0);
         CHECK_INT(id, (int64_t)i + 1);
         if (f->text && !f->noindex)
