@@ -92,6 +92,7 @@ class RoleSampler(threading.Thread):
         self.pids = {}             # role -> set of pids seen
         self.ticks = {}            # pid -> (role, last utime+stime)
         self.samples = 0
+        self.cmdline = None        # argv of the coordinator, as it ran
 
     def run(self):
         t0 = time.monotonic()
@@ -109,6 +110,13 @@ class RoleSampler(threading.Thread):
             if not role:
                 continue
             self.pids.setdefault(role, set()).add(pid)
+            if role == "coordinator" and self.cmdline is None:
+                try:
+                    with open("/proc/%d/cmdline" % pid, "rb") as f:
+                        self.cmdline = [x.decode(errors="replace")
+                                        for x in f.read().split(b"\0") if x]
+                except OSError:
+                    pass
             self.peak_kb[role] = max(self.peak_kb.get(role, 0), st[1], st[2])
             t = cpu_ticks(pid)
             if t is not None:
@@ -124,6 +132,7 @@ class RoleSampler(threading.Thread):
             "role_cpu_s_sampled": {r: round(t / CLK, 2) for r, t in cpu.items()},
             "rss_samples": self.samples,
             "rss_sample_ms": round(self.interval * 1000),
+            "crawler_argv": self.cmdline,
         }
 
 

@@ -26,7 +26,7 @@ enum {
     OPT_TIMEOUT, OPT_MAX_SIZE, OPT_MAX_REDIRECTS, OPT_MAX_LINKS,
     OPT_MAX_URL_LENGTH, OPT_MAX_ATTEMPTS, OPT_NO_ROBOTS, OPT_ROBOTS_ERROR,
     OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_SITEMAP, OPT_MAX_PAGES_PER_HOST,
-    OPT_MAX_PATH_SEGMENTS,
+    OPT_MAX_PATH_SEGMENTS, OPT_MAX_TEXT,
 };
 
 static const struct option options[] = {
@@ -50,6 +50,7 @@ static const struct option options[] = {
     {"max-size", required_argument, NULL, OPT_MAX_SIZE},
     {"max-redirects", required_argument, NULL, OPT_MAX_REDIRECTS},
     {"max-links", required_argument, NULL, OPT_MAX_LINKS},
+    {"max-text", required_argument, NULL, OPT_MAX_TEXT},
     {"max-url-length", required_argument, NULL, OPT_MAX_URL_LENGTH},
     {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
     {"no-robots", no_argument, NULL, OPT_NO_ROBOTS},
@@ -131,6 +132,8 @@ static void usage(FILE *out, const struct config *d)
             "  --max-redirects N      longest redirect chain followed "
             "(default %d)\n"
             "  --max-links N          links kept per page (default %d)\n"
+            "  --max-text BYTES       visible text kept per page for "
+            "full-text search, 0 = none (default %lld)\n"
             "  --max-url-length N     longer URLs are skipped (default "
             "%d)\n"
             "  --max-attempts N       fetches of one URL before it fails "
@@ -148,7 +151,8 @@ static void usage(FILE *out, const struct config *d)
             d->host_connections, (long long)d->max_crawl_delay_ms,
             d->n_fetchers, d->n_parsers, d->connections, d->user_agent,
             (long long)d->timeout_ms / 1000, (long long)d->max_body_bytes,
-            d->max_redirects, d->max_links, d->max_url_bytes,
+            d->max_redirects, d->max_links, (long long)d->max_text_bytes,
+            d->max_url_bytes,
             d->max_attempts);
 }
 
@@ -282,6 +286,10 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             break;
         case OPT_MAX_LINKS:
             rc = int_opt("--max-links", 1000000, 0, &cfg->max_links);
+            break;
+        case OPT_MAX_TEXT:
+            rc = number_opt("--max-text", 16 * 1024 * 1024, 0,
+                            &cfg->max_text_bytes);
             break;
         case OPT_MAX_URL_LENGTH:
             rc = int_opt("--max-url-length", 65536, 16,
