@@ -842,6 +842,10 @@ static void dispatch_fetches(struct coord *c, int64_t now)
         struct host *h = sched_next(&c->sched, now, &wait);
         if (!h)
             return;
+        /* A long crawl refreshes robots.txt once a day. */
+        if (h->robots_state != ROBOTS_UNKNOWN &&
+            wall_ms() - h->robots_fetched_ms > ROBOTS_TTL_MS)
+            h->robots_state = ROBOTS_UNKNOWN;
         if (host_needs_robots(&c->sched, h)) {
             start_robots(c, ch, h, now);
             sched_update(&c->sched, h);
