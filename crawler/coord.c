@@ -59,6 +59,9 @@
 #define COMMIT_INTERVAL_MS 1000
 #define STOP_GRACE_MS 5000
 #define PARSE_TIMEOUT_MS 30000
+/* Jobs a parser holds: one it parses and one waiting, so it never idles
+ * while its result travels back. */
+#define PARSER_CAPACITY 2
 #define ROBOTS_TTL_MS (24LL * 3600 * 1000)
 #define ROBOTS_MAX_ATTEMPTS 3
 #define MAX_BACKOFF_MS (5LL * 60 * 1000)
@@ -80,6 +83,7 @@ struct child {
     int n_out;
     int n_deaths;
     int64_t respawn_at_ms;
+    int64_t busy_since_ms;   /* parsers: when the current document began */
 };
 
 struct job {
@@ -110,7 +114,6 @@ struct coord {
     int64_t n_finished;        /* pages done or failed, all runs */
     int n_page_jobs;           /* pages being fetched or parsed */
     int64_t last_commit_ms;
-    int64_t last_stall_check_ms;
     int stopping;
     int64_t stop_deadline_ms;
     int failed;                /* a store error: stop and report */
@@ -511,9 +514,34 @@ static void host_backoff(struct coord *c, struct host *h, int64_t retry_s,
         h->next_at_ms = at;
 }
 
-static void queue_parse(struct coord *c, struct job *j, const char *body,
-                        size_t len)
+static void send_parse(struct child *ch, struct job *j, const char *body,
+                       size_t len, int64_t now)
 {
+    struct parse_job m = {
+        .kind = j->url.kind == URL_KIND_SITEMAP ? PARSE_SITEMAP : PARSE_HTML,
+        .url = j->url.url,
+        .content_type = j->fr.content_type,
+        .body = body,
+        .body_len = len,
+    };
+    msg_put_parse_job(&ch->ch.out, j->id, &m);
+    if (ch->n_out == 0)
+        ch->busy_since_ms = now;
+    ch->n_out++;
+    j->stage = STAGE_PARSE;
+    j->child = ch;
+}
+
+/* Hands the body to a parser at once when one is free (the common case:
+ * no copy), else keeps a copy in the parse queue. */
+static void queue_parse(struct coord *c, struct job *j, const char *body,
+                        size_t len, int64_t now)
+{
+    struct child *ch = c->parse_head ? NULL : pick_child(c, ROLE_PARSE);
+    if (ch) {
+        send_parse(ch, j, body, len, now);
+        return;
+    }
     j->stage = STAGE_PARSE;
     j->child = NULL;
     j->body = xmemdup0(body, len);
@@ -590,11 +618,11 @@ static void on_page_fetched(struct coord *c, struct job *j,
         is_parsed = rc == 0;
     }
     if (is_parsed) {
-        queue_parse(c, j, fr->body, fr->body_len);
+        const char *body = fr->body;
         j->fr = *fr;
         j->fr.body = NULL;
-        j->fr.body_len = fr->body_len;
         memset(fr, 0, sizeof *fr); /* strings moved into the job */
+        queue_parse(c, j, body, j->fr.body_len, now);
         return;
     }
     int64_t page_id;
@@ -730,6 +758,7 @@ static void on_parse_result(struct coord *c, struct child *ch,
         return;
     }
     ch->n_out--;
+    ch->busy_since_ms = now_ms(); /* the next document, if any, starts */
     if (has_token(j->fr.x_robots_tag, "noindex") ||
         has_token(j->fr.x_robots_tag, "none"))
         pr.meta_robots |= META_NOINDEX;
@@ -814,30 +843,23 @@ static void dispatch_parses(struct coord *c, int64_t now)
         if (!c->parse_head)
             c->parse_tail = NULL;
         c->n_parse_queued--;
-        struct parse_job m = {
-            .kind = j->url.kind == URL_KIND_SITEMAP ? PARSE_SITEMAP
-                                                    : PARSE_HTML,
-            .url = j->url.url,
-            .content_type = j->fr.content_type,
-            .body = j->body,
-            .body_len = j->body_len,
-        };
-        msg_put_parse_job(&ch->ch.out, j->id, &m);
+        send_parse(ch, j, j->body, j->body_len, now);
         free(j->body);
         j->body = NULL;
-        ch->n_out++;
-        j->child = ch;
-        j->started_ms = now;
     }
+}
+
+/* While parsers lag, fetching waits: bodies would pile up here. */
+static int can_fetch(struct coord *c)
+{
+    return c->n_parse_queued < 4 * c->cfg->n_parsers + 8 &&
+           page_budget_left(c) && pick_child(c, ROLE_FETCH) != NULL;
 }
 
 static void dispatch_fetches(struct coord *c, int64_t now)
 {
-    /* While parsers lag, fetching waits: bodies would pile up here. */
-    while (c->n_parse_queued < 4 * c->cfg->n_parsers + 8) {
+    while (can_fetch(c)) {
         struct child *ch = pick_child(c, ROLE_FETCH);
-        if (!ch || !page_budget_left(c))
-            return;
         int64_t wait;
         struct host *h = sched_next(&c->sched, now, &wait);
         if (!h)
@@ -972,22 +994,19 @@ static void respawn_due(struct coord *c, int64_t now)
     }
 }
 
+/* A parser that has spent PARSE_TIMEOUT_MS on one document is killed;
+ * supervision requeues its documents and counts the attempt. */
 static void kill_stalled_parsers(struct coord *c, int64_t now)
 {
-    /* The limit is in seconds: looking once a second is plenty. */
-    if (now - c->last_stall_check_ms < 1000)
-        return;
-    c->last_stall_check_ms = now;
-    size_t i = 0;
-    struct job *j;
-    while ((j = imap_next(&c->jobs, &i, NULL))) {
-        if (j->stage != STAGE_PARSE || !j->child || j->child->pid <= 0)
+    for (int i = 0; i < c->n_children; i++) {
+        struct child *ch = &c->children[i];
+        if (ch->role != ROLE_PARSE || ch->pid <= 0 || ch->n_out == 0 ||
+            now - ch->busy_since_ms < PARSE_TIMEOUT_MS)
             continue;
-        if (now - j->started_ms < PARSE_TIMEOUT_MS)
-            continue;
-        log_warn("parser stalled on a document, killing it url=%s",
-                 j->url.url);
-        kill(j->child->pid, SIGKILL);
+        log_warn("parser stalled on a document for %d s, killing it pid=%d",
+                 PARSE_TIMEOUT_MS / 1000, (int)ch->pid);
+        kill(ch->pid, SIGKILL);
+        ch->busy_since_ms = now; /* once: the channel's EOF follows */
     }
 }
 
@@ -1028,7 +1047,9 @@ static int64_t poll_timeout(struct coord *c, int64_t now)
 {
     int64_t t = 1000;
     int64_t wait;
-    if (c->sched.n_heap > 0 && page_budget_left(c)) {
+    /* A due host matters only when a fetch could start: otherwise the
+     * next result wakes the loop, and waiting 0 ms would spin. */
+    if (c->sched.n_heap > 0 && can_fetch(c)) {
         struct host *h = c->sched.heap[0];
         wait = h->next_at_ms - now;
         if (wait < t)
@@ -1278,7 +1299,8 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     for (int i = 0; i < c.n_children; i++) {
         struct child *ch = &c.children[i];
         ch->role = i < cfg->n_fetchers ? ROLE_FETCH : ROLE_PARSE;
-        ch->capacity = ch->role == ROLE_FETCH ? cfg->connections : 1;
+        ch->capacity =
+            ch->role == ROLE_FETCH ? cfg->connections : PARSER_CAPACITY;
         int rc = spawn(&c, ch);
         if (rc < 0) {
             fprintf(stderr, "crawler: cannot start a child process: %s\n",
