@@ -51,6 +51,7 @@
 #include <string.h>
 
 #include "crawler/xalloc.h"
+#include "parse/url.h"
 
 #define MAX_RULES 10000         /* per set (our token, '*') */
 #define MAX_SITEMAPS 1000
@@ -137,23 +138,6 @@ static int equal_nocase(const char *a, size_t na, const char *b, size_t nb)
     return 1;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int is_unreserved(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-           c == '~';
-}
 
 static int is_reserved(int c)
 {
@@ -166,8 +150,8 @@ static size_t decode_at(const char *s, size_t n, size_t i, unsigned char *out,
                         int *is_escaped)
 {
     if (s[i] == '%' && i + 2 < n) {
-        int hi = hexval((unsigned char)s[i + 1]);
-        int lo = hexval((unsigned char)s[i + 2]);
+        int hi = url_hexval((unsigned char)s[i + 1]);
+        int lo = url_hexval((unsigned char)s[i + 2]);
         if (hi >= 0 && lo >= 0) {
             *out = (unsigned char)(hi * 16 + lo);
             *is_escaped = 1;
@@ -182,7 +166,7 @@ static size_t decode_at(const char *s, size_t n, size_t i, unsigned char *out,
 /* Octets of one pattern octet in canonical form (see the file comment). */
 static uint32_t octet_weight(unsigned char b, int is_escaped)
 {
-    if (is_unreserved(b))
+    if (url_is_unreserved(b))
         return 1;
     if (!is_escaped && is_reserved(b))
         return 1;

@@ -62,7 +62,7 @@ static char *clean_ref(const char *ref)
     return out;
 }
 
-static int hexval(int c)
+int url_hexval(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -73,7 +73,7 @@ static int hexval(int c)
     return -1;
 }
 
-static int is_unreserved(int c)
+int url_is_unreserved(int c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
@@ -91,14 +91,14 @@ static void canonical_escapes(struct buf *out, const char *s)
             buf_append(out, s, 1);
             continue;
         }
-        int hi = hexval((unsigned char)s[1]);
-        int lo = hi < 0 ? -1 : hexval((unsigned char)s[2]);
+        int hi = url_hexval((unsigned char)s[1]);
+        int lo = hi < 0 ? -1 : url_hexval((unsigned char)s[2]);
         if (lo < 0) {
             buf_append(out, "%25", 3);
             continue;
         }
         int c = hi * 16 + lo;
-        if (is_unreserved(c)) {
+        if (url_is_unreserved(c)) {
             char ch = (char)c;
             buf_append(out, &ch, 1);
         } else {

@@ -52,4 +52,9 @@ const char *url_path(const char *normalized);
 
 const char *url_strerror(int rc);
 
+/* The value of a hex digit, or -1. */
+int url_hexval(int c);
+/* RFC 3986 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~". */
+int url_is_unreserved(int c);
+
 #endif
