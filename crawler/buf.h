@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 struct buf {
-    char *data;     /* owned; NULL until the first append */
+    char *data; /* owned; NULL until the first append */
     size_t len;
     size_t alloc;
-    size_t max;     /* the cap on len */
+    size_t max; /* the cap on len */
 };
 
 void buf_init(struct buf *b, size_t max);

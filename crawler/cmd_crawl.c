@@ -20,13 +20,35 @@
 #define MAX_PATTERNS 256
 
 enum {
-    OPT_DB = 256, OPT_SEEDS, OPT_MAX_PAGES, OPT_MAX_DEPTH, OPT_FETCHERS,
-    OPT_PARSERS, OPT_CONNECTIONS, OPT_HOST_CONNECTIONS, OPT_DELAY,
-    OPT_MAX_CRAWL_DELAY, OPT_SCOPE, OPT_ALLOW, OPT_DENY, OPT_USER_AGENT,
-    OPT_TIMEOUT, OPT_MAX_SIZE, OPT_MAX_REDIRECTS, OPT_MAX_LINKS,
-    OPT_MAX_URL_LENGTH, OPT_MAX_ATTEMPTS, OPT_NO_ROBOTS, OPT_ROBOTS_ERROR,
-    OPT_QUIET, OPT_VERBOSE, OPT_HELP, OPT_SITEMAP, OPT_MAX_PAGES_PER_HOST,
-    OPT_MAX_PATH_SEGMENTS, OPT_MAX_TEXT,
+    OPT_DB = 256,
+    OPT_SEEDS,
+    OPT_MAX_PAGES,
+    OPT_MAX_DEPTH,
+    OPT_FETCHERS,
+    OPT_PARSERS,
+    OPT_CONNECTIONS,
+    OPT_HOST_CONNECTIONS,
+    OPT_DELAY,
+    OPT_MAX_CRAWL_DELAY,
+    OPT_SCOPE,
+    OPT_ALLOW,
+    OPT_DENY,
+    OPT_USER_AGENT,
+    OPT_TIMEOUT,
+    OPT_MAX_SIZE,
+    OPT_MAX_REDIRECTS,
+    OPT_MAX_LINKS,
+    OPT_MAX_URL_LENGTH,
+    OPT_MAX_ATTEMPTS,
+    OPT_NO_ROBOTS,
+    OPT_ROBOTS_ERROR,
+    OPT_QUIET,
+    OPT_VERBOSE,
+    OPT_HELP,
+    OPT_SITEMAP,
+    OPT_MAX_PAGES_PER_HOST,
+    OPT_MAX_PATH_SEGMENTS,
+    OPT_MAX_TEXT,
 };
 
 static const struct option options[] = {
@@ -147,17 +169,14 @@ static void usage(FILE *out, const struct config *d)
             "  --quiet                print errors only\n"
             "  --verbose              log debugging detail\n",
             d->seeds_path, d->db_path, d->max_path_segments,
-            (long long)d->delay_ms,
-            d->host_connections, (long long)d->max_crawl_delay_ms,
-            d->n_fetchers, d->n_parsers, d->connections, d->user_agent,
-            (long long)d->timeout_ms / 1000, (long long)d->max_body_bytes,
-            d->max_redirects, d->max_links, (long long)d->max_text_bytes,
-            d->max_url_bytes,
-            d->max_attempts);
+            (long long)d->delay_ms, d->host_connections,
+            (long long)d->max_crawl_delay_ms, d->n_fetchers, d->n_parsers,
+            d->connections, d->user_agent, (long long)d->timeout_ms / 1000,
+            (long long)d->max_body_bytes, d->max_redirects, d->max_links,
+            (long long)d->max_text_bytes, d->max_url_bytes, d->max_attempts);
 }
 
-static int number_opt(const char *opt, int64_t max, int64_t min,
-                      int64_t *out)
+static int number_opt(const char *opt, int64_t max, int64_t min, int64_t *out)
 {
     int64_t v;
     if (cli_number(opt, optarg, max, &v) < 0)
@@ -227,8 +246,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             rc = int_opt("--connections", 1024, 1, &cfg->connections);
             break;
         case OPT_HOST_CONNECTIONS:
-            rc = int_opt("--host-connections", 64, 1,
-                         &cfg->host_connections);
+            rc = int_opt("--host-connections", 64, 1, &cfg->host_connections);
             break;
         case OPT_DELAY:
             rc = number_opt("--delay", 3600000, 0, &cfg->delay_ms);
@@ -245,8 +263,10 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             else if (strcmp(optarg, "any") == 0)
                 cfg->scope = SCOPE_ANY;
             else {
-                fprintf(stderr, "crawler: --scope '%s': must be host, "
-                                "domain or any\n", optarg);
+                fprintf(stderr,
+                        "crawler: --scope '%s': must be host, "
+                        "domain or any\n",
+                        optarg);
                 rc = -1;
             }
             break;
@@ -292,8 +312,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
                             &cfg->max_text_bytes);
             break;
         case OPT_MAX_URL_LENGTH:
-            rc = int_opt("--max-url-length", 65536, 16,
-                         &cfg->max_url_bytes);
+            rc = int_opt("--max-url-length", 65536, 16, &cfg->max_url_bytes);
             break;
         case OPT_MAX_ATTEMPTS:
             rc = int_opt("--max-attempts", 100, 1, &cfg->max_attempts);
@@ -303,8 +322,8 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             break;
         case OPT_SITEMAP: {
             char *u = NULL;
-            int urc = url_normalize(optarg, NULL,
-                                    (size_t)cfg->max_url_bytes, &u);
+            int urc =
+                url_normalize(optarg, NULL, (size_t)cfg->max_url_bytes, &u);
             if (urc < 0) {
                 fprintf(stderr, "crawler: --sitemap '%s': %s\n", optarg,
                         url_strerror(urc));
@@ -327,8 +346,10 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             else if (strcmp(optarg, "disallow") == 0)
                 cfg->robots_error_allow = 0;
             else {
-                fprintf(stderr, "crawler: --robots-error '%s': must be "
-                                "allow or disallow\n", optarg);
+                fprintf(stderr,
+                        "crawler: --robots-error '%s': must be "
+                        "allow or disallow\n",
+                        optarg);
                 rc = -1;
             }
             break;
@@ -346,8 +367,10 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             rc = -1;
             break;
         default:
-            fprintf(stderr, "crawler: unknown option '%s' (see crawler "
-                            "crawl --help)\n", argv[optind - 1]);
+            fprintf(stderr,
+                    "crawler: unknown option '%s' (see crawler "
+                    "crawl --help)\n",
+                    argv[optind - 1]);
             rc = -1;
             break;
         }
@@ -424,6 +447,12 @@ int cmd_crawl(int argc, char **argv)
     if (status != 0)
         goto out;
     if (read_seeds(&cfg, &seeds, &n_seeds) < 0) {
+        status = 1;
+        goto out;
+    }
+    /* Nothing to start from and nothing to resume: no database is made. */
+    if (n_seeds == 0 && cfg.n_sitemaps == 0 && access(cfg.db_path, F_OK) != 0) {
+        fprintf(stderr, "crawler: %s: no URL to crawl\n", cfg.seeds_path);
         status = 1;
         goto out;
     }

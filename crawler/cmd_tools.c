@@ -31,13 +31,15 @@ int cli_number(const char *opt, const char *text, int64_t max, int64_t *out)
     int64_t v = 0;
     for (; *p; p++) {
         if (*p < '0' || *p > '9') {
-            fprintf(stderr, "crawler: %s '%s': not a non-negative whole "
-                            "number\n", opt, text);
+            fprintf(stderr,
+                    "crawler: %s '%s': not a non-negative whole "
+                    "number\n",
+                    opt, text);
             return -1;
         }
         if (v > (max - (*p - '0')) / 10) {
-            fprintf(stderr, "crawler: %s '%s': larger than %lld\n", opt,
-                    text, (long long)max);
+            fprintf(stderr, "crawler: %s '%s': larger than %lld\n", opt, text,
+                    (long long)max);
             return -1;
         }
         v = v * 10 + (*p - '0');
@@ -82,8 +84,8 @@ int cmd_normalize(int argc, char **argv)
         return EXIT_USAGE;
     }
     char *out = NULL;
-    int rc = url_normalize(argv[1], argc == 3 ? argv[2] : NULL,
-                           URL_MAX_DEFAULT, &out);
+    int rc = url_normalize(argv[1], argc == 3 ? argv[2] : NULL, URL_MAX_DEFAULT,
+                           &out);
     if (rc < 0) {
         fprintf(stderr, "crawler: '%s': %s\n", argv[1], url_strerror(rc));
         return 1;
@@ -94,9 +96,12 @@ int cmd_normalize(int argc, char **argv)
 }
 
 static const char *const link_kind_names[] = {
-    [LINK_A] = "a",           [LINK_AREA] = "area",
-    [LINK_LINK] = "link",     [LINK_FRAME] = "frame",
-    [LINK_IFRAME] = "iframe", [LINK_REDIRECT] = "refresh",
+    [LINK_A] = "a",
+    [LINK_AREA] = "area",
+    [LINK_LINK] = "link",
+    [LINK_FRAME] = "frame",
+    [LINK_IFRAME] = "iframe",
+    [LINK_REDIRECT] = "refresh",
     [LINK_SITEMAP] = "sitemap",
 };
 

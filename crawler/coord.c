@@ -77,25 +77,25 @@ enum job_stage { STAGE_FETCH, STAGE_PARSE };
 
 struct child {
     enum role role;
-    pid_t pid;               /* 0 when not running */
+    pid_t pid; /* 0 when not running */
     struct chan ch;
     int capacity;
     int n_out;
     int n_deaths;
     int64_t respawn_at_ms;
-    int64_t busy_since_ms;   /* parsers: when the current document began */
+    int64_t busy_since_ms; /* parsers: when the current document began */
 };
 
 struct job {
     uint64_t id;
     enum job_kind kind;
     enum job_stage stage;
-    struct child *child;     /* NULL while queued for a parser */
+    struct child *child; /* NULL while queued for a parser */
     struct host *host;
-    struct url_lease url;    /* pages only */
+    struct url_lease url; /* pages only */
     int64_t started_ms;
-    struct fetch_result fr;  /* kept from fetch to parse; body not kept */
-    char *body;              /* owned copy while queued for a parser */
+    struct fetch_result fr; /* kept from fetch to parse; body not kept */
+    char *body;             /* owned copy while queued for a parser */
     size_t body_len;
     struct job *next_queued;
 };
@@ -110,13 +110,13 @@ struct coord {
     struct imap jobs;
     struct job *parse_head, *parse_tail;
     int n_parse_queued;
-    int64_t *seen;             /* hash cache in front of urls.hash */
-    int64_t n_finished;        /* pages done or failed, all runs */
-    int n_page_jobs;           /* pages being fetched or parsed */
+    int64_t *seen;      /* hash cache in front of urls.hash */
+    int64_t n_finished; /* pages done or failed, all runs */
+    int n_page_jobs;    /* pages being fetched or parsed */
     int64_t last_commit_ms;
     int stopping;
     int64_t stop_deadline_ms;
-    int failed;                /* a store error: stop and report */
+    int failed; /* a store error: stop and report */
     struct progress progress;
 };
 
@@ -268,8 +268,7 @@ static int64_t to_wall(int64_t mono, int64_t now)
     return wall_ms() + (mono - now);
 }
 
-static void host_restore(struct coord *c, struct host *h,
-                         struct host_row *row)
+static void host_restore(struct coord *c, struct host *h, struct host_row *row)
 {
     int64_t now = now_ms();
     h->n_queued = row->n_queued;
@@ -434,9 +433,10 @@ static void page_finish(struct coord *c, struct job *j, int state,
                         const char *reason)
 {
     begin(c);
-    check_store(c, store_url_finish(c->store, j->url.id, state, reason,
-                                    j->url.attempts),
-                "finish a URL");
+    check_store(
+        c,
+        store_url_finish(c->store, j->url.id, state, reason, j->url.attempts),
+        "finish a URL");
     c->n_page_jobs--;
     if (state == URL_DONE || state == URL_FAILED) {
         c->n_finished++;
@@ -456,8 +456,9 @@ static void page_retry(struct coord *c, struct job *j, const char *why)
         return;
     }
     begin(c);
-    check_store(c, store_url_finish(c->store, j->url.id, URL_IN_FLIGHT, NULL,
-                                    j->url.attempts),
+    check_store(c,
+                store_url_finish(c->store, j->url.id, URL_IN_FLIGHT, NULL,
+                                 j->url.attempts),
                 "count an attempt");
     host_push_ready(j->host, &j->url, 1);
     j->url.url = NULL; /* moved to the ready queue */
@@ -472,9 +473,9 @@ static void record_page(struct coord *c, struct job *j,
                         int64_t *page_id)
 {
     begin(c);
-    check_store(c, store_page_add(c->store, j->url.id, fr, pr, duplicate_of,
-                                  page_id),
-                "record a page");
+    check_store(
+        c, store_page_add(c->store, j->url.id, fr, pr, duplicate_of, page_id),
+        "record a page");
     c->progress.n_pages++;
     c->progress.n_bytes += fr->n_bytes;
 }
@@ -563,15 +564,14 @@ static void add_redirect(struct coord *c, struct job *j, const char *location)
     int64_t hash;
     if (rc == 0) {
         hash = hash64(target, strlen(target));
-        add_url(c, target, hash, NULL, j->url.depth, j->url.hops + 1,
-                j->url.id, j->url.kind);
+        add_url(c, target, hash, NULL, j->url.depth, j->url.hops + 1, j->url.id,
+                j->url.kind);
     } else {
         hash = hash64(location, strlen(location));
         add_url(c, location, hash, link_reject_reason(rc), j->url.depth,
                 j->url.hops + 1, j->url.id, j->url.kind);
     }
-    check_store(c, store_link_add(c->store, j->url.id, hash, LINK_REDIRECT,
-                                  0),
+    check_store(c, store_link_add(c->store, j->url.id, hash, LINK_REDIRECT, 0),
                 "record a redirect");
     free(target);
 }
@@ -604,16 +604,15 @@ static void on_page_fetched(struct coord *c, struct job *j,
         host_save(c, h, NULL, 0); /* the back-off is over: say so */
     }
     int64_t original = 0;
-    int is_parsed = fr->status >= 200 && fr->status < 300 &&
-                    fr->body_len > 0 &&
-                    (j->url.kind == URL_KIND_SITEMAP ||
-                     is_html(fr->content_type));
+    int is_parsed =
+        fr->status >= 200 && fr->status < 300 && fr->body_len > 0 &&
+        (j->url.kind == URL_KIND_SITEMAP || is_html(fr->content_type));
     /* A body already seen at another URL is recorded as its duplicate and
      * not parsed: its links are the original's, and a host that serves
      * the same page under endless URLs is not followed further. */
     if (is_parsed && !fr->truncated) {
-        int rc = store_page_by_body(c->store, fr->body_hash, j->url.id,
-                                    &original);
+        int rc =
+            store_page_by_body(c->store, fr->body_hash, j->url.id, &original);
         check_store(c, rc, "look up a body");
         is_parsed = rc == 0;
     }
@@ -639,11 +638,10 @@ static void add_robots_sitemaps(struct coord *c, struct host *h)
     for (size_t i = 0; i < robots_n_sitemaps(h->robots); i++) {
         char *u = NULL;
         const char *raw = robots_sitemap(h->robots, i);
-        if (url_normalize(raw, h->origin, (size_t)c->cfg->max_url_bytes,
-                          &u) < 0)
+        if (url_normalize(raw, h->origin, (size_t)c->cfg->max_url_bytes, &u) <
+            0)
             continue;
-        add_url(c, u, hash64(u, strlen(u)), NULL, 0, 0, 0,
-                URL_KIND_SITEMAP);
+        add_url(c, u, hash64(u, strlen(u)), NULL, 0, 0, 0, URL_KIND_SITEMAP);
         free(u);
     }
 }
@@ -663,8 +661,7 @@ static void on_robots_fetched(struct coord *c, struct job *j,
         h->robots = robots_parse(fr->body, fr->body_len, token);
         h->robots_state = ROBOTS_PARSED;
         with_text = 1;
-    } else if ((fr->curl_code == 0 && fr->status >= 400 &&
-                fr->status < 500) ||
+    } else if ((fr->curl_code == 0 && fr->status >= 400 && fr->status < 500) ||
                fr->curl_code == CURLE_TOO_MANY_REDIRECTS_CODE) {
         /* RFC 9309 2.3.1.2-3: unavailable (4xx, or more than five
          * redirects) means no restrictions. */
@@ -697,8 +694,8 @@ static void on_robots_fetched(struct coord *c, struct job *j,
     /* robots.txt was a request too: the first page keeps the gap, the
      * Crawl-delay it may just have set included. */
     host_gap_from(c, h, fr);
-    size_t keep = fr->body_len < ROBOTS_MAX_BYTES ? fr->body_len
-                                                  : ROBOTS_MAX_BYTES;
+    size_t keep =
+        fr->body_len < ROBOTS_MAX_BYTES ? fr->body_len : ROBOTS_MAX_BYTES;
     host_save(c, h, with_text ? fr->body : NULL, with_text ? keep : 0);
     if (h->robots)
         add_robots_sitemaps(c, h);
@@ -730,19 +727,18 @@ static void record_links(struct coord *c, struct job *j,
     for (size_t i = 0; i < pr->n_links; i++) {
         const struct link *l = &pr->links[i];
         int64_t hash = l->error ? hash64(l->url, strlen(l->url)) : l->hash;
-        check_store(c, store_link_add(c->store, j->url.id, hash, l->kind,
-                                      l->flags),
-                    "record a link");
+        check_store(
+            c, store_link_add(c->store, j->url.id, hash, l->kind, l->flags),
+            "record a link");
         const char *reason = NULL;
         if (l->error)
             reason = link_reject_reason(l->error);
         else if (!follow || (l->flags & LINK_NOFOLLOW))
             reason = "nofollow";
         int hops = l->kind == LINK_REDIRECT ? j->url.hops + 1 : 0;
-        int depth = l->kind == LINK_REDIRECT ? j->url.depth
-                                             : j->url.depth + 1;
-        int kind = (l->flags & LINK_SITEMAP_INDEX) ? URL_KIND_SITEMAP
-                                                    : URL_KIND_PAGE;
+        int depth = l->kind == LINK_REDIRECT ? j->url.depth : j->url.depth + 1;
+        int kind =
+            (l->flags & LINK_SITEMAP_INDEX) ? URL_KIND_SITEMAP : URL_KIND_PAGE;
         add_url(c, l->url, hash, reason, depth, hops, j->url.id, kind);
     }
 }
@@ -781,7 +777,7 @@ static void send_fetch(struct coord *c, struct child *ch, struct job *j,
                        const char *url, int64_t now)
 {
     struct fetch_job m = {
-        .kind = j->kind == JOB_ROBOTS                 ? FETCH_ROBOTS
+        .kind = j->kind == JOB_ROBOTS             ? FETCH_ROBOTS
                 : j->url.kind == URL_KIND_SITEMAP ? FETCH_SITEMAP
                                                   : FETCH_PAGE,
         .url = (char *)url,
@@ -891,8 +887,9 @@ static void dispatch_fetches(struct coord *c, int64_t now)
                      rule ? rule : "disallowed");
         if (*reason) {
             begin(c);
-            check_store(c, store_url_finish(c->store, l.id, URL_SKIPPED,
-                                            reason, l.attempts),
+            check_store(c,
+                        store_url_finish(c->store, l.id, URL_SKIPPED, reason,
+                                         l.attempts),
                         "skip a URL");
             url_lease_release(&l);
             sched_update(&c->sched, h);
@@ -1059,8 +1056,7 @@ static int64_t poll_timeout(struct coord *c, int64_t now)
     if (wait < t)
         t = wait;
     for (int i = 0; i < c->n_children; i++)
-        if (c->children[i].pid == 0 &&
-            c->children[i].respawn_at_ms - now < t)
+        if (c->children[i].pid == 0 && c->children[i].respawn_at_ms - now < t)
             t = c->children[i].respawn_at_ms - now;
     return t < 0 ? 0 : t;
 }
@@ -1112,8 +1108,7 @@ static void run_loop(struct coord *c)
                 continue;
             }
             pfd[i + 1].fd = ch->ch.fd;
-            pfd[i + 1].events =
-                POLLIN | (chan_pending(&ch->ch) ? POLLOUT : 0);
+            pfd[i + 1].events = POLLIN | (chan_pending(&ch->ch) ? POLLOUT : 0);
             n = i + 2;
         }
         int64_t timeout = poll_timeout(c, now);
@@ -1161,8 +1156,8 @@ static void run_loop(struct coord *c)
 static void load_host(void *arg, struct host_row *row)
 {
     struct coord *c = arg;
-    struct host *h = sched_add(&c->sched, row->id, row->origin,
-                               strlen(row->origin));
+    struct host *h =
+        sched_add(&c->sched, row->id, row->origin, strlen(row->origin));
     host_restore(c, h, row);
     host_row_release(row);
     sched_update(&c->sched, h);
@@ -1172,8 +1167,7 @@ static int add_seeds(struct coord *c, char **seeds, int n_seeds)
 {
     /* Seeds of earlier runs keep the scope they gave; new ones join. */
     char *saved = NULL;
-    check_store(c, store_meta_get(c->store, "seeds", &saved),
-                "read the seeds");
+    check_store(c, store_meta_get(c->store, "seeds", &saved), "read the seeds");
     struct buf all;
     buf_init(&all, (size_t)1 << 30);
     if (saved)
@@ -1316,7 +1310,8 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     int requeued = store_url_requeue_all(c.store);
     if (requeued > 0)
         log_info("resuming: %d URLs in flight at the last stop are queued "
-                 "again", requeued);
+                 "again",
+                 requeued);
     sched_init(&c.sched, cfg->host_connections, cfg->robots, cfg->delay_ms);
     imap_init(&c.jobs);
     c.seen = xcalloc(SEEN_CACHE_SLOTS, sizeof *c.seen);

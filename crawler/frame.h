@@ -96,7 +96,7 @@ int frame_reader_error(const struct frame_reader *r);
 struct chan {
     int fd;
     struct buf in;
-    size_t in_off;  /* start of the first unread frame in `in` */
+    size_t in_off; /* start of the first unread frame in `in` */
     struct buf out;
 };
 

@@ -12,8 +12,8 @@
 
 struct imap {
     uint64_t *keys;
-    void **vals;       /* NULL marks an empty slot */
-    size_t cap;        /* a power of two */
+    void **vals; /* NULL marks an empty slot */
+    size_t cap;  /* a power of two */
     size_t len;
 };
 

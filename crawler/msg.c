@@ -12,8 +12,7 @@
  * --max-links: bounds the allocation a corrupt count could ask for. */
 #define MSG_MAX_LINKS 1000000u
 
-void msg_put_fetch_job(struct buf *out, uint64_t job,
-                       const struct fetch_job *m)
+void msg_put_fetch_job(struct buf *out, uint64_t job, const struct fetch_job *m)
 {
     size_t at = frame_begin(out, FRAME_FETCH, 0, job);
     frame_put_u32(out, m->kind);
@@ -107,8 +106,7 @@ void fetch_result_release(struct fetch_result *m)
     memset(m, 0, sizeof *m);
 }
 
-int msg_put_parse_job(struct buf *out, uint64_t job,
-                      const struct parse_job *m)
+int msg_put_parse_job(struct buf *out, uint64_t job, const struct parse_job *m)
 {
     size_t at = frame_begin(out, FRAME_PARSE, 0, job);
     frame_put_u32(out, m->kind);

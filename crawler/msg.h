@@ -25,19 +25,19 @@ enum fetch_kind {
 
 /* FETCH: coordinator -> fetcher. Frame job = the coordinator's job id. */
 struct fetch_job {
-    uint32_t kind;  /* enum fetch_kind */
+    uint32_t kind; /* enum fetch_kind */
     char *url;
 };
 
 /* FETCH_RESULT: fetcher -> coordinator. */
 struct fetch_result {
-    int32_t status;        /* HTTP status, 0 when no response */
-    int32_t curl_code;     /* CURLE_*, 0 on success */
-    uint32_t truncated;    /* body stopped at max_body_bytes */
-    char *error;           /* libcurl's error text, "" when none */
-    char *final_url;       /* the URL answered (differs for robots redirects) */
+    int32_t status;     /* HTTP status, 0 when no response */
+    int32_t curl_code;  /* CURLE_*, 0 on success */
+    uint32_t truncated; /* body stopped at max_body_bytes */
+    char *error;        /* libcurl's error text, "" when none */
+    char *final_url;    /* the URL answered (differs for robots redirects) */
     char *content_type;
-    char *location;        /* absolute redirect target, "" when none */
+    char *location; /* absolute redirect target, "" when none */
     char *etag;
     char *last_modified;
     char *x_robots_tag;
@@ -46,12 +46,12 @@ struct fetch_result {
     int64_t connect_us;
     int64_t ttfb_us;
     int64_t total_us;
-    int64_t sent_at_us;    /* CLOCK_MONOTONIC when the request went out
-                            * (estimated no earlier than it did) */
+    int64_t sent_at_us; /* CLOCK_MONOTONIC when the request went out
+                         * (estimated no earlier than it did) */
     int64_t body_hash;
-    int64_t n_bytes;       /* decoded body bytes received (even when the
-                            * body itself is not carried) */
-    const char *body;      /* borrowed (see above) */
+    int64_t n_bytes;  /* decoded body bytes received (even when the
+                       * body itself is not carried) */
+    const char *body; /* borrowed (see above) */
     size_t body_len;
 };
 
@@ -62,10 +62,10 @@ enum parse_kind {
 
 /* PARSE: coordinator -> parser. */
 struct parse_job {
-    uint32_t kind;         /* enum parse_kind */
-    char *url;             /* the document's URL, the base for links */
-    char *content_type;    /* as served, for the charset */
-    const char *body;      /* borrowed */
+    uint32_t kind;      /* enum parse_kind */
+    char *url;          /* the document's URL, the base for links */
+    char *content_type; /* as served, for the charset */
+    const char *body;   /* borrowed */
     size_t body_len;
 };
 
@@ -76,19 +76,19 @@ enum link_kind {
     LINK_LINK = 2,
     LINK_FRAME = 3,
     LINK_IFRAME = 4,
-    LINK_REDIRECT = 5,  /* Location header or meta refresh */
-    LINK_SITEMAP = 6,   /* sitemap entry */
+    LINK_REDIRECT = 5, /* Location header or meta refresh */
+    LINK_SITEMAP = 6,  /* sitemap entry */
 };
 
-#define LINK_NOFOLLOW 0x1u /* rel="nofollow" (recorded, not followed) */
+#define LINK_NOFOLLOW 0x1u      /* rel="nofollow" (recorded, not followed) */
 #define LINK_SITEMAP_INDEX 0x2u /* a sitemap listed by a sitemap index */
 
 struct link {
-    char *url;       /* normalized absolute URL; when error != 0, the href */
-    int64_t hash;    /* hash64 of url when error == 0 */
-    uint32_t kind;   /* enum link_kind */
-    uint32_t flags;  /* LINK_* */
-    int32_t error;   /* 0 or a url_error: why it is not crawlable */
+    char *url;      /* normalized absolute URL; when error != 0, the href */
+    int64_t hash;   /* hash64 of url when error == 0 */
+    uint32_t kind;  /* enum link_kind */
+    uint32_t flags; /* LINK_* */
+    int32_t error;  /* 0 or a url_error: why it is not crawlable */
 };
 
 /* Page-level robots directives from <meta name="robots">. */
@@ -97,20 +97,20 @@ struct link {
 
 /* PARSE_RESULT: parser -> coordinator. */
 struct parse_result {
-    uint32_t status;        /* 0 parsed, else a PARSE_E* code */
-    uint32_t meta_robots;   /* META_* */
+    uint32_t status;      /* 0 parsed, else a PARSE_E* code */
+    uint32_t meta_robots; /* META_* */
     char *title;
-    char *canonical;        /* normalized, "" when none */
-    char *refresh;          /* normalized meta refresh target, "" when none */
-    char *text;             /* bounded visible text */
+    char *canonical; /* normalized, "" when none */
+    char *refresh;   /* normalized meta refresh target, "" when none */
+    char *text;      /* bounded visible text */
     size_t n_links;
     size_t n_links_dropped; /* over the per-page cap */
     struct link *links;
 };
 
 /* Parser outcomes other than success. */
-#define PARSE_EBINARY 1     /* not markup (e.g. a binary served as HTML) */
-#define PARSE_EFAILED 2     /* the parser gave up */
+#define PARSE_EBINARY 1 /* not markup (e.g. a binary served as HTML) */
+#define PARSE_EFAILED 2 /* the parser gave up */
 
 void msg_put_fetch_job(struct buf *out, uint64_t job,
                        const struct fetch_job *m);
@@ -124,8 +124,7 @@ int msg_put_fetch_result(struct buf *out, uint64_t job,
 int msg_get_fetch_result(const struct frame *f, struct fetch_result *m);
 void fetch_result_release(struct fetch_result *m);
 
-int msg_put_parse_job(struct buf *out, uint64_t job,
-                      const struct parse_job *m);
+int msg_put_parse_job(struct buf *out, uint64_t job, const struct parse_job *m);
 int msg_get_parse_job(const struct frame *f, struct parse_job *m);
 void parse_job_release(struct parse_job *m);
 

@@ -32,8 +32,7 @@ void progress_tick(struct progress *p, int64_t now_ms, size_t in_flight)
             "\r\033[Kpages %lld  %.1f/s  in flight %zu  errors %lld  "
             "%.1f MB",
             (long long)p->n_pages, rate(p->n_pages, now_ms - p->started_ms),
-            in_flight, (long long)p->n_errors,
-            (double)p->n_bytes / 1e6);
+            in_flight, (long long)p->n_errors, (double)p->n_bytes / 1e6);
 }
 
 void progress_end(struct progress *p, int64_t now_ms)
@@ -53,8 +52,7 @@ void progress_summary(const struct progress *p, struct store *s,
             cfg->db_path, (long long)p->n_pages, (double)ms / 1000.0,
             rate(p->n_pages, ms), (double)p->n_bytes / 1e6,
             (long long)p->n_errors);
-    fprintf(stderr,
-            "urls: %lld done, %lld failed, %lld skipped, %lld queued\n",
+    fprintf(stderr, "urls: %lld done, %lld failed, %lld skipped, %lld queued\n",
             (long long)store_url_count(s, URL_DONE),
             (long long)store_url_count(s, URL_FAILED),
             (long long)store_url_count(s, URL_SKIPPED),

@@ -16,10 +16,10 @@ struct progress {
     int quiet;
     int is_tty;
     int64_t started_ms;
-    int64_t last_ms;          /* last line drawn */
+    int64_t last_ms; /* last line drawn */
     int64_t ended_ms;
-    int64_t n_pages;          /* fetch results recorded this run */
-    int64_t n_errors;         /* URLs failed this run */
+    int64_t n_pages;  /* fetch results recorded this run */
+    int64_t n_errors; /* URLs failed this run */
     int64_t n_bytes;
     int64_t n_hosts_parked;
 };

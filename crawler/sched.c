@@ -55,8 +55,7 @@ struct host *sched_host(const struct sched *s, int64_t id)
     return imap_get(&s->by_id, (uint64_t)id);
 }
 
-struct host *sched_find(const struct sched *s, const char *origin,
-                        size_t len)
+struct host *sched_find(const struct sched *s, const char *origin, size_t len)
 {
     struct host *h = imap_get(&s->by_origin, (uint64_t)hash64(origin, len));
     /* A 64-bit collision between two origins is treated as a miss. */

@@ -20,38 +20,38 @@ struct robots;
 
 struct host {
     int64_t id;
-    char *origin;             /* scheme://host[:port], owned */
+    char *origin; /* scheme://host[:port], owned */
     /* robots.txt */
-    int robots_state;         /* enum robots_state */
-    struct robots *robots;    /* owned; NULL until known */
+    int robots_state;      /* enum robots_state */
+    struct robots *robots; /* owned; NULL until known */
     int64_t robots_fetched_ms;
     int robots_in_flight;
-    int robots_attempts;      /* failed fetches in a row */
+    int robots_attempts; /* failed fetches in a row */
     /* rate control */
-    int64_t crawl_delay_ms;   /* from robots.txt, clamped; -1 if none */
-    int64_t backoff_ms;       /* extra delay after errors, 0 when healthy */
-    int64_t next_at_ms;       /* earliest start of the next request */
+    int64_t crawl_delay_ms; /* from robots.txt, clamped; -1 if none */
+    int64_t backoff_ms;     /* extra delay after errors, 0 when healthy */
+    int64_t next_at_ms;     /* earliest start of the next request */
     int error_streak;
     int in_flight;
-    int parked;               /* nothing more this run (robots unavailable) */
+    int parked; /* nothing more this run (robots unavailable) */
     /* work */
-    int64_t n_queued;         /* URL_QUEUED rows in the store */
-    int64_t n_done;           /* URLs fetched (done or failed), all runs */
-    struct url_lease *ready;  /* leased, not yet dispatched; owned */
+    int64_t n_queued;        /* URL_QUEUED rows in the store */
+    int64_t n_done;          /* URLs fetched (done or failed), all runs */
+    struct url_lease *ready; /* leased, not yet dispatched; owned */
     int n_ready;
     int cap_ready;
-    size_t heap_idx;          /* SIZE_MAX when not in the heap */
+    size_t heap_idx; /* SIZE_MAX when not in the heap */
 };
 
 struct sched {
-    struct imap by_id;        /* host id -> struct host */
-    struct imap by_origin;    /* hash64(origin) -> struct host */
+    struct imap by_id;     /* host id -> struct host */
+    struct imap by_origin; /* hash64(origin) -> struct host */
     struct host **heap;
     size_t n_heap;
     size_t cap_heap;
     int host_connections;
-    int robots;               /* fetch robots.txt before pages */
-    int64_t delay_ms;         /* configured minimum gap */
+    int robots;       /* fetch robots.txt before pages */
+    int64_t delay_ms; /* configured minimum gap */
 };
 
 void sched_init(struct sched *s, int host_connections, int robots,
@@ -59,8 +59,7 @@ void sched_init(struct sched *s, int host_connections, int robots,
 void sched_release(struct sched *s);
 
 struct host *sched_host(const struct sched *s, int64_t id);
-struct host *sched_find(const struct sched *s, const char *origin,
-                        size_t len);
+struct host *sched_find(const struct sched *s, const char *origin, size_t len);
 /* Adds a host (id from the store); the caller fills its fields. */
 struct host *sched_add(struct sched *s, int64_t id, const char *origin,
                        size_t len);

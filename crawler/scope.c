@@ -15,7 +15,7 @@
 
 struct scope {
     enum scope_mode mode;
-    char **hosts;      /* host names, or registrable domains */
+    char **hosts; /* host names, or registrable domains */
     size_t n_hosts;
     regex_t *allow;
     int n_allow;
@@ -23,8 +23,8 @@ struct scope {
     int n_deny;
 };
 
-static int compile_all(regex_t **out, const char **pats, int n,
-                       const char *opt, char *err, size_t errlen)
+static int compile_all(regex_t **out, const char **pats, int n, const char *opt,
+                       char *err, size_t errlen)
 {
     *out = xcalloc((size_t)n + 1, sizeof **out);
     for (int i = 0; i < n; i++) {
@@ -54,8 +54,8 @@ struct scope *scope_new(const struct config *cfg, char *err, size_t errlen)
         return NULL;
     }
     sc->n_allow = cfg->n_allow;
-    if (compile_all(&sc->deny, cfg->deny, cfg->n_deny, "--deny", err,
-                    errlen) < 0) {
+    if (compile_all(&sc->deny, cfg->deny, cfg->n_deny, "--deny", err, errlen) <
+        0) {
         for (int i = 0; i < sc->n_allow; i++)
             regfree(&sc->allow[i]);
         free(sc->allow);

@@ -33,10 +33,10 @@ struct transfer {
     CURL *easy;
     uint64_t job;
     uint32_t kind;
-    int keep_body;        /* decided from Content-Type at the first byte */
+    int keep_body; /* decided from Content-Type at the first byte */
     int decided;
     int truncated;
-    size_t bytes;         /* decoded body bytes received */
+    size_t bytes;                 /* decoded body bytes received */
     struct transfer *prev, *next; /* the fetcher's list of transfers */
     struct buf body;
     struct hash64_state hash;
@@ -183,8 +183,8 @@ static void finish_transfer(struct fetcher *f, struct transfer *t,
      * than the moment the request was sent: politeness gaps measured from
      * it are never short. */
     int64_t total_us = info_us(e, CURLINFO_TOTAL_TIME_T);
-    int64_t sent_at_us = monotonic_us() - total_us +
-                         info_us(e, CURLINFO_PRETRANSFER_TIME_T);
+    int64_t sent_at_us =
+        monotonic_us() - total_us + info_us(e, CURLINFO_PRETRANSFER_TIME_T);
     long status = 0;
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
     curl_off_t retry_after = 0;
@@ -239,8 +239,7 @@ static int read_jobs(struct fetcher *f)
     while ((rc = chan_next(&f->ch, &fr)) == 1) {
         struct fetch_job job;
         if (fr.type != FRAME_FETCH || msg_get_fetch_job(&fr, &job) < 0) {
-            log_error("malformed frame from the coordinator type=%d",
-                      fr.type);
+            log_error("malformed frame from the coordinator type=%d", fr.type);
             return -1;
         }
         start_transfer(f, fr.job, &job);

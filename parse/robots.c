@@ -53,7 +53,7 @@
 #include "crawler/xalloc.h"
 #include "parse/url.h"
 
-#define MAX_RULES 10000         /* per set (our token, '*') */
+#define MAX_RULES 10000 /* per set (our token, '*') */
 #define MAX_SITEMAPS 1000
 #define MAX_LINE_BYTES 8192
 #define MAX_DELAY_MS (86400LL * 1000) /* the coordinator caps it further */
@@ -91,10 +91,10 @@ struct parser {
     struct robots *r;
     const char *token; /* our product token */
     size_t token_len;
-    int has_group;     /* a user-agent line was seen */
-    int in_agent_run;  /* no rule since the last user-agent line */
-    int cur_sets;      /* enum rule_set bits of the current group */
-    int found_sets;    /* enum rule_set bits of every group seen */
+    int has_group;    /* a user-agent line was seen */
+    int in_agent_run; /* no rule since the last user-agent line */
+    int cur_sets;     /* enum rule_set bits of the current group */
+    int found_sets;   /* enum rule_set bits of every group seen */
     size_t n_ours;
     size_t n_star;
     int64_t delay_ours;
@@ -137,7 +137,6 @@ static int equal_nocase(const char *a, size_t na, const char *b, size_t nb)
             return 0;
     return 1;
 }
-
 
 static int is_reserved(int c)
 {
@@ -247,8 +246,8 @@ static void rule_compile(struct robots_rule *rule, int is_allow,
     rule->sets = 0;
 }
 
-static int rule_matches(const struct robots_rule *rule,
-                        const unsigned char *p, size_t n)
+static int rule_matches(const struct robots_rule *rule, const unsigned char *p,
+                        size_t n)
 {
     size_t len0 = rule->seg_end[0];
     if (n < len0 || memcmp(p, rule->lit, len0) != 0)

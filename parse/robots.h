@@ -33,8 +33,7 @@ void robots_free(struct robots *r);
  * may be fetched, 0 if not. *rule, when rule is not NULL, receives the
  * deciding rule as text ("Disallow: /x/", "Allow: /x/y"), or NULL when no
  * rule matched; it is borrowed from r. */
-int robots_allows(const struct robots *r, const char *path,
-                  const char **rule);
+int robots_allows(const struct robots *r, const char *path, const char **rule);
 /* The Crawl-delay of the applicable groups in milliseconds, -1 if none. */
 int64_t robots_crawl_delay_ms(const struct robots *r);
 /* Sitemap: lines (they apply to every agent). Borrowed from r. */

@@ -8,8 +8,8 @@
  */
 #include "parse/url.h"
 
-#include <curl/curl.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -261,8 +261,7 @@ int url_resolve(const struct url_base *base, const char *ref, size_t max_len,
     return rc;
 }
 
-int url_normalize(const char *ref, const char *base, size_t max_len,
-                  char **out)
+int url_normalize(const char *ref, const char *base, size_t max_len, char **out)
 {
     struct url_base *b = NULL;
     if (base) {

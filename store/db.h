@@ -31,7 +31,7 @@ enum stmt_id {
 
 struct store {
     sqlite3 *db;
-    int lock_fd;          /* holds the crawl lock (flock), -1 when none */
+    int lock_fd; /* holds the crawl lock (flock), -1 when none */
     int in_tx;
     sqlite3_stmt *st[ST_COUNT];
     char errmsg[256];

@@ -35,8 +35,7 @@ void host_row_release(struct host_row *h)
     memset(h, 0, sizeof *h);
 }
 
-int store_host_id(struct store *s, const char *origin, size_t len,
-                  int64_t *id)
+int store_host_id(struct store *s, const char *origin, size_t len, int64_t *id)
 {
     sqlite3_stmt *st = db_stmt(s, ST_HOST_FIND);
     if (!st)
@@ -96,8 +95,7 @@ int store_host_load(struct store *s, int64_t id, struct host_row *out)
 }
 
 int store_hosts_with_work(struct store *s,
-                          void (*fn)(void *arg, struct host_row *h),
-                          void *arg)
+                          void (*fn)(void *arg, struct host_row *h), void *arg)
 {
     static const char sql[] =
         "SELECT h.id, h.origin, h.robots_state, h.robots_txt,"
@@ -120,8 +118,7 @@ int store_hosts_with_work(struct store *s,
     return rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
-int store_host_save(struct store *s, const struct host_row *h,
-                    int with_robots)
+int store_host_save(struct store *s, const struct host_row *h, int with_robots)
 {
     sqlite3_stmt *st = db_stmt(s, ST_HOST_SAVE);
     if (!st)
@@ -223,8 +220,8 @@ fail:
     return STORE_EFAIL;
 }
 
-int store_url_finish(struct store *s, int64_t id, int state,
-                     const char *reason, int attempts)
+int store_url_finish(struct store *s, int64_t id, int state, const char *reason,
+                     int attempts)
 {
     sqlite3_stmt *st = db_stmt(s, ST_URL_FINISH);
     if (!st)
@@ -239,8 +236,8 @@ int store_url_finish(struct store *s, int64_t id, int state,
 int store_url_requeue_all(struct store *s)
 {
     char *msg = NULL;
-    if (sqlite3_exec(s->db, "UPDATE urls SET state = 0 WHERE state = 1",
-                     NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(s->db, "UPDATE urls SET state = 0 WHERE state = 1", NULL,
+                     NULL, &msg) != SQLITE_OK) {
         sqlite3_free(msg);
         return db_fail(s);
     }

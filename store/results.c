@@ -5,9 +5,8 @@
 #include "store/db.h"
 
 int store_page_add(struct store *s, int64_t url_id,
-                   const struct fetch_result *fr,
-                   const struct parse_result *pr, int64_t duplicate_of,
-                   int64_t *page_id)
+                   const struct fetch_result *fr, const struct parse_result *pr,
+                   int64_t duplicate_of, int64_t *page_id)
 {
     sqlite3_stmt *st = db_stmt(s, ST_PAGE_ADD);
     if (!st)

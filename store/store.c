@@ -136,13 +136,11 @@ static const char *const stmt_sql[ST_COUNT] = {
         "UPDATE urls SET state = 0, reason = NULL, depth = ?2, hops = ?3,"
         " from_id = ?4 WHERE hash = ?1 AND state = 4"
         " AND reason IN ('nofollow', 'depth')",
-    [ST_URL_LEASE] =
-        "SELECT id, url, depth, hops, attempts, kind FROM urls"
-        " WHERE host_id = ?1 AND state = 0 ORDER BY id LIMIT ?2",
+    [ST_URL_LEASE] = "SELECT id, url, depth, hops, attempts, kind FROM urls"
+                     " WHERE host_id = ?1 AND state = 0 ORDER BY id LIMIT ?2",
     [ST_URL_MARK_LEASED] = "UPDATE urls SET state = 1 WHERE id = ?1",
-    [ST_URL_FINISH] =
-        "UPDATE urls SET state = ?2, reason = ?3, attempts = ?4"
-        " WHERE id = ?1",
+    [ST_URL_FINISH] = "UPDATE urls SET state = ?2, reason = ?3, attempts = ?4"
+                      " WHERE id = ?1",
     [ST_PAGE_ADD] =
         "INSERT INTO pages(url_id, status, error, curl_code, final_url,"
         " content_type, location, bytes, truncated, body_hash, title,"
@@ -158,9 +156,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " VALUES (?1, ?2, ?3, ?4)",
     [ST_TEXT_ADD] =
         "INSERT INTO page_text(rowid, title, text) VALUES (?1, ?2, ?3)",
-    [ST_META_SET] =
-        "INSERT INTO meta(key, value) VALUES (?1, ?2)"
-        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
+                    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 };
 
@@ -243,8 +240,7 @@ static int check_identity(struct store *s, int writable, char *err,
     int64_t app_id = 0, n_tables = 0;
     if (pragma_int(s, "PRAGMA application_id", &app_id) < 0 ||
         pragma_int(s, "SELECT count(*) FROM sqlite_schema", &n_tables) < 0) {
-        snprintf(err, errlen, "%s: not a crawl database (%s)", path,
-                 s->errmsg);
+        snprintf(err, errlen, "%s: not a crawl database (%s)", path, s->errmsg);
         return STORE_ENOTDB;
     }
     if (app_id == APPLICATION_ID)
@@ -280,8 +276,8 @@ static int take_lock(struct store *s, const char *path, char *err,
     return 0;
 }
 
-int store_open(const char *path, unsigned flags, struct store **out,
-               char *err, size_t errlen)
+int store_open(const char *path, unsigned flags, struct store **out, char *err,
+               size_t errlen)
 {
     int writable = (flags & STORE_WRITE) != 0;
     struct store *s = xcalloc(1, sizeof *s);
@@ -312,10 +308,9 @@ int store_open(const char *path, unsigned flags, struct store **out,
         if (db_exec(s, "PRAGMA journal_mode = WAL;") < 0 ||
             db_exec(s, "PRAGMA synchronous = NORMAL;") < 0 ||
             db_exec(s, "BEGIN;") < 0 || db_exec(s, schema_sql) < 0 ||
-            db_create_views(s) < 0 ||
-            db_exec(s, sql) < 0 ||
-            db_exec(s, "INSERT OR IGNORE INTO meta VALUES ('schema_version', "
-                    SCHEMA_VERSION ");") < 0 ||
+            db_create_views(s) < 0 || db_exec(s, sql) < 0 ||
+            db_exec(s, "INSERT OR IGNORE INTO meta VALUES "
+                       "('schema_version', " SCHEMA_VERSION ");") < 0 ||
             db_exec(s, "COMMIT;") < 0) {
             snprintf(err, errlen, "%s: cannot create the schema: %s", path,
                      s->errmsg);

@@ -34,18 +34,18 @@ enum robots_state {
     ROBOTS_ERROR = 3,   /* 5xx or network error: host fully disallowed */
 };
 
-#define STORE_EBUSY (-1201)    /* another crawl holds the database */
-#define STORE_ENOTDB (-1202)   /* the file is not a crawl database */
-#define STORE_EFAIL (-1203)    /* SQLite failed; store_errmsg says why */
+#define STORE_EBUSY (-1201)  /* another crawl holds the database */
+#define STORE_ENOTDB (-1202) /* the file is not a crawl database */
+#define STORE_EFAIL (-1203)  /* SQLite failed; store_errmsg says why */
 
 /* --- Lifecycle ----------------------------------------------------------- */
 
-#define STORE_WRITE 0x1u  /* create if missing, take the crawl lock */
+#define STORE_WRITE 0x1u /* create if missing, take the crawl lock */
 
 /* Opens (and with STORE_WRITE creates and migrates) the database. On
  * failure returns a STORE_E* code and writes a one-line reason into err. */
-int store_open(const char *path, unsigned flags, struct store **out,
-               char *err, size_t errlen);
+int store_open(const char *path, unsigned flags, struct store **out, char *err,
+               size_t errlen);
 void store_close(struct store *s);
 /* The last SQLite error message; borrowed, valid until the next call. */
 const char *store_errmsg(struct store *s);
@@ -64,34 +64,31 @@ int store_meta_get(struct store *s, const char *key, char **value);
 /* Persistent per-host scheduler and robots state. */
 struct host_row {
     int64_t id;
-    char *origin;           /* scheme://host[:port] */
-    int robots_state;       /* enum robots_state */
-    char *robots_txt;       /* when ROBOTS_PARSED */
+    char *origin;     /* scheme://host[:port] */
+    int robots_state; /* enum robots_state */
+    char *robots_txt; /* when ROBOTS_PARSED */
     size_t robots_len;
     int64_t robots_fetched_ms;
     int64_t crawl_delay_ms; /* -1 when none */
     int64_t delay_ms;       /* the current delay, back-off included */
     int64_t next_at_ms;
     int64_t error_streak;
-    int64_t n_queued;       /* urls in URL_QUEUED */
-    int64_t n_done;         /* urls in URL_DONE or URL_FAILED */
+    int64_t n_queued; /* urls in URL_QUEUED */
+    int64_t n_done;   /* urls in URL_DONE or URL_FAILED */
 };
 
 void host_row_release(struct host_row *h);
 
 /* The id of the host with this origin, added if new. */
-int store_host_id(struct store *s, const char *origin, size_t len,
-                  int64_t *id);
+int store_host_id(struct store *s, const char *origin, size_t len, int64_t *id);
 /* Calls fn for every host with queued URLs (at start-up). */
 int store_hosts_with_work(struct store *s,
-                          void (*fn)(void *arg, struct host_row *h),
-                          void *arg);
+                          void (*fn)(void *arg, struct host_row *h), void *arg);
 /* Loads one host's row (scheduler state and robots). */
 int store_host_load(struct store *s, int64_t id, struct host_row *out);
 /* Saves the scheduler and robots fields of h (robots_txt only when
  * with_robots is set). */
-int store_host_save(struct store *s, const struct host_row *h,
-                    int with_robots);
+int store_host_save(struct store *s, const struct host_row *h, int with_robots);
 
 /* --- URLs (the frontier) ------------------------------------------------- */
 
@@ -102,14 +99,14 @@ enum url_kind {
 
 struct url_new {
     const char *url;
-    int kind;              /* enum url_kind */
+    int kind; /* enum url_kind */
     int64_t hash;
-    int64_t host_id;       /* 0 for URLs that are never fetched */
-    int state;             /* URL_QUEUED or URL_SKIPPED */
-    const char *reason;    /* why skipped, else NULL */
+    int64_t host_id;    /* 0 for URLs that are never fetched */
+    int state;          /* URL_QUEUED or URL_SKIPPED */
+    const char *reason; /* why skipped, else NULL */
     int depth;
-    int hops;              /* redirects that led here */
-    int64_t from_id;       /* discovering URL, 0 for seeds */
+    int hops;        /* redirects that led here */
+    int64_t from_id; /* discovering URL, 0 for seeds */
 };
 
 /* Adds the URL unless its hash is already known. Returns 1 when the URL
@@ -120,7 +117,7 @@ int store_url_add(struct store *s, const struct url_new *u);
 struct url_lease {
     int64_t id;
     char *url;
-    int kind;              /* enum url_kind */
+    int kind; /* enum url_kind */
     int depth;
     int hops;
     int attempts;
@@ -134,8 +131,8 @@ int store_url_lease(struct store *s, int64_t host_id, int max,
 void url_lease_release(struct url_lease *l);
 
 /* Final or intermediate state of a leased URL. reason may be NULL. */
-int store_url_finish(struct store *s, int64_t id, int state,
-                     const char *reason, int attempts);
+int store_url_finish(struct store *s, int64_t id, int state, const char *reason,
+                     int attempts);
 /* Puts back every URL_IN_FLIGHT URL as URL_QUEUED (start-up after a kill,
  * and the URLs still leased at a clean stop). Returns the count. */
 int store_url_requeue_all(struct store *s);
@@ -148,9 +145,8 @@ int64_t store_url_count(struct store *s, int state);
  * duplicate_of is the URL id whose body this one repeats, or 0. Returns
  * the page id in *page_id. */
 int store_page_add(struct store *s, int64_t url_id,
-                   const struct fetch_result *fr,
-                   const struct parse_result *pr, int64_t duplicate_of,
-                   int64_t *page_id);
+                   const struct fetch_result *fr, const struct parse_result *pr,
+                   int64_t duplicate_of, int64_t *page_id);
 /* 1 and *other set when another URL already has a 2xx page with this body
  * hash, 0 when none, or <0. */
 int store_page_by_body(struct store *s, int64_t body_hash, int64_t url_id,

@@ -56,8 +56,12 @@ TEST(frame_partial_reads)
         {.url = "http://a/1", .hash = 7, .kind = LINK_A},
         {.url = "mailto:x", .kind = LINK_A, .error = -1102},
     };
-    struct parse_result pr = {.title = "T", .canonical = "", .refresh = "",
-                              .text = "hello", .n_links = 2, .links = links};
+    struct parse_result pr = {.title = "T",
+                              .canonical = "",
+                              .refresh = "",
+                              .text = "hello",
+                              .n_links = 2,
+                              .links = links};
     CHECK_INT(msg_put_parse_result(&out, 9, &pr), 0);
     int sv[2];
     make_pair(sv);

@@ -70,13 +70,12 @@ static const char rfc_special[] = "# this is a comment\n"
                                   "disallow: /path/foo-%24\n";
 
 /* RFC 9309 2.2.2 percent-encoding table. */
-static const char rfc_percent[] =
-    "User-agent: *\n"
-    "Disallow: /foo/bar?baz=quz\n"
-    "Disallow: /foo/bar?baz=https://foo.bar\n"
-    "Disallow: /foo/bar/\xE3\x83\x84\n"
-    "Disallow: /foo/bar/%E3%83%84x\n"
-    "Disallow: /foo/bar/%62%61%7A\n";
+static const char rfc_percent[] = "User-agent: *\n"
+                                  "Disallow: /foo/bar?baz=quz\n"
+                                  "Disallow: /foo/bar?baz=https://foo.bar\n"
+                                  "Disallow: /foo/bar/\xE3\x83\x84\n"
+                                  "Disallow: /foo/bar/%E3%83%84x\n"
+                                  "Disallow: /foo/bar/%62%61%7A\n";
 
 static const char star_merge[] = "User-agent: *\n"
                                  "Disallow: /a\n"
@@ -119,15 +118,13 @@ static const struct match_case cases[] = {
     {rfc_5_1, "otherbot", "/x.gif", D, "Disallow: *.gif$"},
     {rfc_5_1, "otherbot", "/x.gif?y", A, NULL},
     {rfc_5_1, "otherbot", "/example/", D, "Disallow: /example/"},
-    {rfc_5_1, "otherbot", "/publications/a.gif", A,
-     "Allow: /publications/"},
+    {rfc_5_1, "otherbot", "/publications/a.gif", A, "Allow: /publications/"},
     {rfc_5_1, "otherbot", "/publications", A, NULL},
     /* RFC 9309 5.2 */
     {rfc_5_2, "foobot", "/example/page/", A, "Allow: /example/page/"},
     {rfc_5_2, "foobot", "/example/page/disallowed.gif", D,
      "Disallow: /example/page/disallowed.gif"},
-    {rfc_5_2, "foobot", "/example/page/other.gif", A,
-     "Allow: /example/page/"},
+    {rfc_5_2, "foobot", "/example/page/other.gif", A, "Allow: /example/page/"},
     {rfc_5_2, "foobot", "/example/", A, NULL},
     /* RFC 9309 2.2.1: merged groups, case-insensitive token, no '*' */
     {rfc_merge, "examplebot", "/foo", D, "Disallow: /foo"},
@@ -144,10 +141,8 @@ static const struct match_case cases[] = {
     {tokens, "other", "/a", A, NULL},
     {tokens, "Example", "/c", D, "Disallow: /c"},
     /* RFC 9309 2.2.3 */
-    {rfc_special, "x", "/this/path/exactly", A,
-     "Allow: /this/path/exactly$"},
-    {rfc_special, "x", "/this/path/exactly/more", A,
-     "Allow: /this/*/exactly"},
+    {rfc_special, "x", "/this/path/exactly", A, "Allow: /this/path/exactly$"},
+    {rfc_special, "x", "/this/path/exactly/more", A, "Allow: /this/*/exactly"},
     {rfc_special, "x", "/this/a/b/exactly", A, "Allow: /this/*/exactly"},
     {rfc_special, "x", "/this/path/other", D, "Disallow: /this/"},
     {rfc_special, "x", "/path/file-with-a-*.html", D,
@@ -179,8 +174,7 @@ static const struct match_case cases[] = {
     /* Google: /fish */
     {STAR "Disallow: /fish\n", "x", "/fish", D, "Disallow: /fish"},
     {STAR "Disallow: /fish\n", "x", "/fish.html", D, "Disallow: /fish"},
-    {STAR "Disallow: /fish\n", "x", "/fish/salmon.html", D,
-     "Disallow: /fish"},
+    {STAR "Disallow: /fish\n", "x", "/fish/salmon.html", D, "Disallow: /fish"},
     {STAR "Disallow: /fish\n", "x", "/fishheads", D, "Disallow: /fish"},
     {STAR "Disallow: /fish\n", "x", "/fishheads/yummy.html", D,
      "Disallow: /fish"},
@@ -200,8 +194,7 @@ static const struct match_case cases[] = {
     {STAR "Disallow: /fish/\n", "x", "/fish/", D, "Disallow: /fish/"},
     {STAR "Disallow: /fish/\n", "x", "/fish/?id=anything", D,
      "Disallow: /fish/"},
-    {STAR "Disallow: /fish/\n", "x", "/fish/salmon.htm", D,
-     "Disallow: /fish/"},
+    {STAR "Disallow: /fish/\n", "x", "/fish/salmon.htm", D, "Disallow: /fish/"},
     {STAR "Disallow: /fish/\n", "x", "/fish", A, NULL},
     {STAR "Disallow: /fish/\n", "x", "/fish.html", A, NULL},
     {STAR "Disallow: /fish/\n", "x", "/animals/fish/", A, NULL},
@@ -214,13 +207,11 @@ static const struct match_case cases[] = {
      "Disallow: /*.php"},
     {STAR "Disallow: /*.php\n", "x", "/folder/any.php.file.html", D,
      "Disallow: /*.php"},
-    {STAR "Disallow: /*.php\n", "x", "/filename.php/", D,
-     "Disallow: /*.php"},
+    {STAR "Disallow: /*.php\n", "x", "/filename.php/", D, "Disallow: /*.php"},
     {STAR "Disallow: /*.php\n", "x", "/", A, NULL},
     {STAR "Disallow: /*.php\n", "x", "/windows.PHP", A, NULL},
     /* Google: "/ *.php$" (no space in the rule) */
-    {STAR "Disallow: /*.php$\n", "x", "/filename.php", D,
-     "Disallow: /*.php$"},
+    {STAR "Disallow: /*.php$\n", "x", "/filename.php", D, "Disallow: /*.php$"},
     {STAR "Disallow: /*.php$\n", "x", "/folder/filename.php", D,
      "Disallow: /*.php$"},
     {STAR "Disallow: /*.php$\n", "x", "/filename.php?parameters", A, NULL},
@@ -230,8 +221,8 @@ static const struct match_case cases[] = {
     /* Google: /fish*.php */
     {STAR "Disallow: /fish*.php\n", "x", "/fish.php", D,
      "Disallow: /fish*.php"},
-    {STAR "Disallow: /fish*.php\n", "x", "/fishheads/catfish.php?parameters",
-     D, "Disallow: /fish*.php"},
+    {STAR "Disallow: /fish*.php\n", "x", "/fishheads/catfish.php?parameters", D,
+     "Disallow: /fish*.php"},
     {STAR "Disallow: /fish*.php\n", "x", "/Fish.PHP", A, NULL},
     /* Google: precedence; longest wins both ways, Allow wins a tie */
     {STAR "Allow: /p\nDisallow: /\n", "x", "/page", A, "Allow: /p"},
@@ -245,14 +236,12 @@ static const struct match_case cases[] = {
      "Allow: /page"},
     {STAR "Allow: /$\nDisallow: /\n", "x", "/", A, "Allow: /$"},
     {STAR "Allow: /$\nDisallow: /\n", "x", "/page.htm", D, "Disallow: /"},
-    {STAR "Allow: /a\nDisallow: /a/b\n", "x", "/a/b/c", D,
-     "Disallow: /a/b"},
+    {STAR "Allow: /a\nDisallow: /a/b\n", "x", "/a/b/c", D, "Disallow: /a/b"},
     {STAR "Allow: /a\nDisallow: /a/b\n", "x", "/a/c", A, "Allow: /a"},
     {STAR "Disallow: /a\nAllow: /a/b\n", "x", "/a/b/c", A, "Allow: /a/b"},
     {STAR "Disallow: /a\nAllow: /a/b\n", "x", "/a/c", D, "Disallow: /a"},
     /* BOM, line ends, comments */
-    {"\xEF\xBB\xBFUser-agent: *\nDisallow: /x\n", "x", "/x", D,
-     "Disallow: /x"},
+    {"\xEF\xBB\xBFUser-agent: *\nDisallow: /x\n", "x", "/x", D, "Disallow: /x"},
     {"User-agent: *\r\nDisallow: /x\r\nAllow: /x/y\r\n", "x", "/x/z", D,
      "Disallow: /x"},
     {"User-agent: *\r\nDisallow: /x\r\nAllow: /x/y\r\n", "x", "/x/y", A,
@@ -295,25 +284,20 @@ static const struct match_case cases[] = {
     {STAR "Disallow: /*?sort=\n", "x", "/list?sort=asc", D,
      "Disallow: /*?sort="},
     {STAR "Disallow: /*?sort=\n", "x", "/list", A, NULL},
-    {STAR "Disallow: /search?\n", "x", "/search?q=x", D,
-     "Disallow: /search?"},
+    {STAR "Disallow: /search?\n", "x", "/search?q=x", D, "Disallow: /search?"},
     {STAR "Disallow: /search?\n", "x", "/search", A, NULL},
     {STAR "Disallow: /*?\n", "x", "/a/b?", D, "Disallow: /*?"},
     /* percent-encoded vs literal */
-    {STAR "Disallow: /%7Euser\n", "x", "/~user/x", D,
-     "Disallow: /%7Euser"},
+    {STAR "Disallow: /%7Euser\n", "x", "/~user/x", D, "Disallow: /%7Euser"},
     {STAR "Disallow: /~joe\n", "x", "/%7ejoe", D, "Disallow: /~joe"},
-    {STAR "Disallow: /a%3cd\n", "x", "/a%3Cd.html", D,
-     "Disallow: /a%3cd"},
+    {STAR "Disallow: /a%3cd\n", "x", "/a%3Cd.html", D, "Disallow: /a%3cd"},
     {STAR "Disallow: /a%2Fb\n", "x", "/a/b", D, "Disallow: /a%2Fb"},
     {STAR "Disallow: /100%\n", "x", "/100%25", D, "Disallow: /100%"},
     {STAR "Disallow: /100%25\n", "x", "/100%", D, "Disallow: /100%25"},
     {STAR "Disallow: /a%zz\n", "x", "/a%25zz", D, "Disallow: /a%zz"},
     /* UTF-8 */
-    {STAR "Disallow: /\xC3\xA4\n", "x", "/%C3%A4", D,
-     "Disallow: /\xC3\xA4"},
-    {STAR "Disallow: /\xC3\xA4\n", "x", "/%c3%a4/x", D,
-     "Disallow: /\xC3\xA4"},
+    {STAR "Disallow: /\xC3\xA4\n", "x", "/%C3%A4", D, "Disallow: /\xC3\xA4"},
+    {STAR "Disallow: /\xC3\xA4\n", "x", "/%c3%a4/x", D, "Disallow: /\xC3\xA4"},
     {STAR "Disallow: /\xC3\xA4\n", "x", "/a", A, NULL},
     {STAR "Disallow: /\xC3\xA4\n", "x", "/%C3%A5", A, NULL},
     {STAR "Disallow: /%C3%A4\nAllow: /\xC3\xA4\n", "x", "/%C3%A4", A,
@@ -334,8 +318,8 @@ static const struct match_case cases[] = {
      "Disallow: /x"},
     {"User-agent: a\nSitemap: http://h/s.xml\nUser-agent: b\nDisallow: /x\n",
      "a", "/x", D, "Disallow: /x"},
-    {"User-agent: a\nCrawl-delay: 1\nUser-agent: b\nDisallow: /x\n", "a",
-     "/x", A, NULL},
+    {"User-agent: a\nCrawl-delay: 1\nUser-agent: b\nDisallow: /x\n", "a", "/x",
+     A, NULL},
     {"User-agent: a\n\n\nDisallow: /x\n", "a", "/x", D, "Disallow: /x"},
     {"Disallow: /x\nUser-agent: *\nDisallow: /y\n", "x", "/x", A, NULL},
     {"Disallow: /x\nUser-agent: *\nDisallow: /y\n", "x", "/y", D,
@@ -582,8 +566,7 @@ TEST(robots_truncated_file)
     CHECK_INT(b.len, ROBOTS_MAX_BYTES - 13);
     CHECK_INT(buf_append_str(&b, "Allow: /early/but/cut\n"), 0);
     CHECK(b.len > ROBOTS_MAX_BYTES);
-    CHECK_INT(buf_append_str(&b, "Disallow: /late\nSitemap: http://h/s\n"),
-              0);
+    CHECK_INT(buf_append_str(&b, "Disallow: /late\nSitemap: http://h/s\n"), 0);
     for (int i = 0; i < 1000; i++)
         CHECK_INT(buf_append_str(&b, "Disallow: /late2\n"), 0);
 

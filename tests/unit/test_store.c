@@ -14,8 +14,7 @@ static char db_path[64];
 
 static struct store *fresh(void)
 {
-    snprintf(db_path, sizeof db_path, "/tmp/crawler-unit-%d.db",
-             (int)getpid());
+    snprintf(db_path, sizeof db_path, "/tmp/crawler-unit-%d.db", (int)getpid());
     unlink(db_path);
     struct store *s = NULL;
     char err[256];
@@ -37,8 +36,10 @@ static void cleanup(struct store *s)
 static struct url_new url(const char *u, int64_t host, int state,
                           const char *reason)
 {
-    return (struct url_new){.url = u, .hash = hash64(u, strlen(u)),
-                            .host_id = host, .state = state,
+    return (struct url_new){.url = u,
+                            .hash = hash64(u, strlen(u)),
+                            .host_id = host,
+                            .state = state,
                             .reason = reason};
 }
 
@@ -122,8 +123,7 @@ TEST(store_rejects_foreign_file_and_second_writer)
     FILE *f = fopen(junk, "w");
     fputs("this is not a database, just text\n", f);
     fclose(f);
-    CHECK_INT(store_open(junk, STORE_WRITE, &t, err, sizeof err),
-              STORE_ENOTDB);
+    CHECK_INT(store_open(junk, STORE_WRITE, &t, err, sizeof err), STORE_ENOTDB);
     CHECK(strstr(err, "not a crawl database") != NULL);
     unlink(junk);
     unlink("/tmp/crawler-unit-junk.db-lock");

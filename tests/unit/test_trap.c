@@ -28,7 +28,8 @@ static const struct trap_case cases[] = {
     {"http://h/a?s&s&s&s", 0, "repeated parameters"},
     {"http://h/a?a=1&b=1&c=1&d=1&e=1&f=1&g=1&h=1&i=1&j=1&k=1&l=1&m=1"
      "&n=1&o=1&p=1&q=1&r=1&s=1&t=1&u=1&v=1&w=1&x=1&y=1&z=1&A=1&B=1&C=1"
-     "&D=1&E=1&F=1&G=1", 0, "query parameters"},
+     "&D=1&E=1&F=1&G=1",
+     0, "query parameters"},
     {"http://h/a/?q=/a/a/a/a", 0, NULL},
     {"http://h:8080/a/a/a/a?x", 0, "repeated segments"},
 };
@@ -38,10 +39,9 @@ TEST(trap_rules_table)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *got = trap_check(cases[i].url, cases[i].max_segments);
         const char *want = cases[i].want;
-        if ((got == NULL) != (want == NULL) ||
-            (got && strcmp(got, want) != 0))
-            check_fail(__FILE__, __LINE__, "case %zu %s: \"%s\" != \"%s\"",
-                       i, cases[i].url, got ? got : "(none)",
+        if ((got == NULL) != (want == NULL) || (got && strcmp(got, want) != 0))
+            check_fail(__FILE__, __LINE__, "case %zu %s: \"%s\" != \"%s\"", i,
+                       cases[i].url, got ? got : "(none)",
                        want ? want : "(none)");
     }
 }
