@@ -378,6 +378,7 @@ static void add_url(struct coord *c, const char *url, int64_t hash,
     check_store(c, rc, "add a URL");
     if (rc == 1) {
         h->n_queued++;
+        c->progress.n_queued++;
         sched_update(&c->sched, h);
     }
     /* Skips that a later, followable path can undo stay out of the cache. */
@@ -816,6 +817,7 @@ static void refill(struct coord *c, struct host *h)
         return;
     for (int i = 0; i < n; i++)
         host_push_ready(h, &l[i], 0);
+    c->progress.n_queued -= n;
     /* The count is a hint kept in memory; the store is the truth. */
     h->n_queued = n < LEASE_BATCH ? 0 : h->n_queued - n;
     if (h->n_queued < 0)
@@ -1322,6 +1324,7 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     if (add_seeds(&c, seeds, n_seeds) < 0)
         goto out_store;
     progress_init(&c.progress, cfg->quiet, now_ms());
+    c.progress.n_queued = store_url_count(c.store, URL_QUEUED);
     run_loop(&c);
     progress_end(&c.progress, now_ms());
     save_hosts(&c);
