@@ -108,6 +108,7 @@ struct coord {
     struct child *children;
     int n_children;
     struct imap jobs;
+    struct imap parsing;       /* body hash -> the job parsing that body */
     struct job *parse_head, *parse_tail;
     int n_parse_queued;
     int64_t *seen;      /* hash cache in front of urls.hash */
@@ -404,6 +405,9 @@ static const char *link_reject_reason(int error)
 static void job_free(struct coord *c, struct job *j)
 {
     imap_del(&c->jobs, j->id);
+    if (j->stage == STAGE_PARSE &&
+        imap_get(&c->parsing, (uint64_t)j->fr.body_hash) == j)
+        imap_del(&c->parsing, (uint64_t)j->fr.body_hash);
     url_lease_release(&j->url);
     fetch_result_release(&j->fr);
     free(j->body);
@@ -591,11 +595,13 @@ static void on_page_fetched(struct coord *c, struct job *j,
         host_backoff(c, h, fr->retry_after_s, now);
         host_save(c, h, NULL, 0);
         sched_update(&c->sched, h);
-        char why[160];
-        if (fr->status)
-            snprintf(why, sizeof why, "http %d", fr->status);
-        else
+        /* libcurl's words say more than a status it may have got before
+         * the transfer broke. */
+        char why[300];
+        if (fr->curl_code != 0)
             snprintf(why, sizeof why, "%s", fr->error);
+        else
+            snprintf(why, sizeof why, "http %d", fr->status);
         page_retry(c, j, why);
         return;
     }
@@ -612,9 +618,13 @@ static void on_page_fetched(struct coord *c, struct job *j,
      * not parsed: its links are the original's, and a host that serves
      * the same page under endless URLs is not followed further. */
     if (is_parsed && !fr->truncated) {
-        int rc =
-            store_page_by_body(c->store, fr->body_hash, j->url.id, &original);
+        struct job *first = imap_get(&c->parsing, (uint64_t)fr->body_hash);
+        int rc = first ? 1
+                       : store_page_by_body(c->store, fr->body_hash,
+                                            j->url.id, &original);
         check_store(c, rc, "look up a body");
+        if (first)
+            original = first->url.id;
         is_parsed = rc == 0;
     }
     if (is_parsed) {
@@ -622,6 +632,8 @@ static void on_page_fetched(struct coord *c, struct job *j,
         j->fr = *fr;
         j->fr.body = NULL;
         memset(fr, 0, sizeof *fr); /* strings moved into the job */
+        if (!j->fr.truncated)
+            imap_put(&c->parsing, (uint64_t)j->fr.body_hash, j);
         queue_parse(c, j, body, j->fr.body_len, now);
         return;
     }
@@ -1316,6 +1328,7 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
                  requeued);
     sched_init(&c.sched, cfg->host_connections, cfg->robots, cfg->delay_ms);
     imap_init(&c.jobs);
+    imap_init(&c.parsing);
     c.seen = xcalloc(SEEN_CACHE_SLOTS, sizeof *c.seen);
     c.n_finished = store_url_count(c.store, URL_DONE) +
                    store_url_count(c.store, URL_FAILED);
@@ -1341,6 +1354,7 @@ out_store:
         progress_summary(&c.progress, c.store, cfg);
     sched_release(&c.sched);
     imap_release(&c.jobs);
+    imap_release(&c.parsing);
     free(c.seen);
     store_close(c.store);
     c.store = NULL;

@@ -57,8 +57,10 @@ static const char views_sql[] =
     " ORDER BY 1, 2, 3;"
 
     /* One row per hop of every chain of HTTP redirects, from a URL that no
-     * redirect leads to. A chain ends at the first URL that is not a
-     * redirect (fetched or not) or where it would loop. */
+     * redirect leads to or that was first found otherwise (hops = 0: a
+     * seed or a link, so a loop entered from a seed is a chain too). A
+     * chain ends at the first URL that is not a redirect (fetched or not)
+     * or where it would loop. */
     "DROP VIEW IF EXISTS redirect_chains;"
     "CREATE VIEW redirect_chains(start_url, hop, url, status, location,"
     " target, final_url, final_status, hops) AS"
@@ -72,10 +74,10 @@ static const char views_sql[] =
     "  WHERE rp.status BETWEEN 300 AND 399"
     "  AND rp.id = (SELECT max(lp.id) FROM pages AS lp"
     "   WHERE lp.url_id = rp.url_id)"
-    "  AND NOT EXISTS (SELECT 1 FROM links AS il"
+    "  AND (ru.hops = 0 OR NOT EXISTS (SELECT 1 FROM links AS il"
     "   JOIN pages AS ip ON ip.url_id = il.from_id"
     "   WHERE il.to_hash = ru.hash AND il.kind = 5"
-    "   AND ip.status BETWEEN 300 AND 399)"
+    "   AND ip.status BETWEEN 300 AND 399))"
     "  UNION ALL"
     "  SELECT c.start_id, c.hop + 1, nu.id, np.status, np.location,"
     "   (SELECT nl.to_hash FROM links AS nl WHERE nl.from_id = nu.id"

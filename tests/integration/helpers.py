@@ -366,3 +366,35 @@ class CrawlerTestCase(unittest.TestCase):
         print(f"--- crawler {crawler.args} exit {crawler.proc.returncode},"
               f" stderr tail:\n{crawler.stderr_tail()}\n---",
               file=sys.stderr)
+
+
+# -- more: rows as dicts, memory of processes --------------------------------
+
+def url_row(db, url: str) -> Optional[dict]:
+    """The urls row of `url` as a dict by column name, or None."""
+    cur = db.execute("SELECT * FROM urls WHERE url = ?", (url,))
+    row = cur.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cur.description], row))
+
+
+def page_rows(db, url: str) -> list:
+    """The pages rows (fetch results) of `url`, oldest first, each a dict
+    by column name."""
+    cur = db.execute("SELECT p.* FROM pages p JOIN urls u ON u.id = p.url_id"
+                     " WHERE u.url = ? ORDER BY p.id", (url,))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur]
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident set size of `pid` in bytes (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
