@@ -108,7 +108,7 @@ struct coord {
     struct child *children;
     int n_children;
     struct imap jobs;
-    struct imap parsing;       /* body hash -> the job parsing that body */
+    struct imap parsing; /* body hash -> the job parsing that body */
     struct job *parse_head, *parse_tail;
     int n_parse_queued;
     int64_t *seen;      /* hash cache in front of urls.hash */
@@ -443,6 +443,7 @@ static void page_finish(struct coord *c, struct job *j, int state,
         store_url_finish(c->store, j->url.id, state, reason, j->url.attempts),
         "finish a URL");
     c->n_page_jobs--;
+    j->host->n_page_jobs--;
     if (state == URL_DONE || state == URL_FAILED) {
         c->n_finished++;
         j->host->n_done++;
@@ -469,6 +470,7 @@ static void page_retry(struct coord *c, struct job *j, const char *why)
     j->url.url = NULL; /* moved to the ready queue */
     sched_update(&c->sched, j->host);
     c->n_page_jobs--;
+    j->host->n_page_jobs--;
     job_free(c, j);
 }
 
@@ -620,8 +622,8 @@ static void on_page_fetched(struct coord *c, struct job *j,
     if (is_parsed && !fr->truncated) {
         struct job *first = imap_get(&c->parsing, (uint64_t)fr->body_hash);
         int rc = first ? 1
-                       : store_page_by_body(c->store, fr->body_hash,
-                                            j->url.id, &original);
+                       : store_page_by_body(c->store, fr->body_hash, j->url.id,
+                                            &original);
         check_store(c, rc, "look up a body");
         if (first)
             original = first->url.id;
@@ -893,7 +895,7 @@ static void dispatch_fetches(struct coord *c, int64_t now)
         const char *rule = NULL;
         char reason[600] = "";
         if (c->cfg->max_pages_per_host > 0 &&
-            h->n_done + h->in_flight >= c->cfg->max_pages_per_host)
+            h->n_done + h->n_page_jobs >= c->cfg->max_pages_per_host)
             snprintf(reason, sizeof reason, "host page limit");
         else if (c->cfg->robots && h->robots &&
                  !robots_allows(h->robots, url_path(l.url), &rule))
@@ -915,6 +917,7 @@ static void dispatch_fetches(struct coord *c, int64_t now)
         j->host = h;
         j->url = l;
         c->n_page_jobs++;
+        h->n_page_jobs++;
         send_fetch(c, ch, j, l.url, now);
         sched_update(&c->sched, h);
     }

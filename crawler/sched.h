@@ -37,6 +37,7 @@ struct host {
     /* work */
     int64_t n_queued;        /* URL_QUEUED rows in the store */
     int64_t n_done;          /* URLs fetched (done or failed), all runs */
+    int n_page_jobs;         /* pages being fetched or parsed */
     struct url_lease *ready; /* leased, not yet dispatched; owned */
     int n_ready;
     int cap_ready;
