@@ -150,7 +150,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     [ST_PAGE_BY_BODY] =
         "SELECT url_id FROM pages WHERE body_hash = ?1"
-        " AND status BETWEEN 200 AND 299 AND url_id <> ?2 LIMIT 1",
+        " AND status BETWEEN 200 AND 299 AND url_id <> ?2"
+        " AND duplicate_of IS NULL ORDER BY id LIMIT 1",
     [ST_LINK_ADD] =
         "INSERT OR IGNORE INTO links(from_id, to_hash, kind, nofollow)"
         " VALUES (?1, ?2, ?3, ?4)",
