@@ -963,8 +963,13 @@ int cmd_explain(int argc, char **argv)
                 nrc == 0 ? url : o.arg);
     else if (rc < 0)
         fprintf(stderr, "crawler: %s: %s\n", o.db, store_errmsg(s));
-    else if (n_fetches == 0)
-        printf("(never fetched)\n");
+    else if (n_fetches == 0) {
+        char *stop = NULL;
+        store_meta_get(s, "last_stop", &stop);
+        printf("(never fetched; the last crawl ended: %s)\n",
+               stop ? stop : "unknown");
+        free(stop);
+    }
     store_close(s);
     free(url);
     return rc < 0 ? 1 : 0;

@@ -1344,6 +1344,15 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     run_loop(&c);
     progress_end(&c.progress, now_ms());
     save_hosts(&c);
+    /* Why the URLs still queued were not fetched, for `crawler explain`. */
+    check_store(&c,
+                store_meta_set(c.store, "last_stop",
+                               n_signals ? "interrupted by a signal"
+                               : !page_budget_left(&c) ? "--max-pages reached"
+                               : c.progress.n_hosts_parked
+                                   ? "hosts waiting on robots.txt"
+                                   : "complete"),
+                "record the stop");
     commit(&c, now_ms());
     status = c.failed ? 1 : 0;
 out_store:
