@@ -1,0 +1,70 @@
+"""The database when storage fails (issue 4): a disk that fills up during a
+crawl, and a database locked by another process. Each ends with a clear
+error, a database that passes integrity_check, and a resume that completes
+the crawl."""
+
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+
+from helpers import (DONE, CrawlerTestCase, crawler_bin, crawler_env,
+                     integrity_check, urls_in_state)
+from sitegen import make_site
+
+FILE_LIMIT_BYTES = 256 << 10  # the "disk": 256 KiB per file
+
+
+def limit_file_size():
+    """In the crawler: files cannot grow past FILE_LIMIT_BYTES, and going
+    over is an error (EFBIG), not a SIGXFSZ kill."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE,
+                       (FILE_LIMIT_BYTES, FILE_LIMIT_BYTES))
+
+
+class StorageTest(CrawlerTestCase):
+
+    def site(self):
+        web = self.start_web(2)
+        site = make_site([web.origin(h) for h in range(2)], pages=400)
+        web.mount(site.handler())
+        self.write_seeds(site.seeds)
+        return site
+
+    def test_disk_full_then_resume(self):
+        site = self.site()
+        proc = subprocess.run(
+            [crawler_bin(), *self.crawl_args()], cwd=self.tmp,
+            env=crawler_env(), preexec_fn=limit_file_size,
+            capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(proc.returncode, 0,
+                            "a crawl that cannot write must fail")
+        errors = [line for line in proc.stderr.splitlines()
+                  if " error " in line]
+        self.assertTrue(errors, proc.stderr[-2000:])
+        self.assertRegex(errors[0], "full|too large|disk|I/O",
+                         proc.stderr[-2000:])
+        self.assertEqual(integrity_check(os.path.join(self.tmp, "crawl.db")), "ok")
+        self.crawl_ok()
+        self.assertEqual(integrity_check(os.path.join(self.tmp, "crawl.db")), "ok")
+        self.assertSameSet(site.pages | site.missing,
+                           urls_in_state(self.db(), DONE), "done URLs")
+
+    def test_locked_database_then_resume(self):
+        site = self.site()
+        self.crawl_ok("--max-pages", 5)
+        holder = sqlite3.connect(os.path.join(self.tmp, "crawl.db"), timeout=1)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            crawler = self.run_crawler(self.crawl_args(), 60)
+            self.assertNotEqual(crawler.proc.returncode, 0)
+            self.assertIn("locked", crawler.stderr())
+        finally:
+            holder.rollback()
+            holder.close()
+        self.assertEqual(integrity_check(os.path.join(self.tmp, "crawl.db")), "ok")
+        self.crawl_ok()
+        self.assertSameSet(site.pages | site.missing,
+                           urls_in_state(self.db(), DONE), "done URLs")
