@@ -49,6 +49,7 @@ enum {
     OPT_MAX_PAGES_PER_HOST,
     OPT_MAX_PATH_SEGMENTS,
     OPT_MAX_TEXT,
+    OPT_PARSE_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -73,6 +74,7 @@ static const struct option options[] = {
     {"max-redirects", required_argument, NULL, OPT_MAX_REDIRECTS},
     {"max-links", required_argument, NULL, OPT_MAX_LINKS},
     {"max-text", required_argument, NULL, OPT_MAX_TEXT},
+    {"parse-timeout", required_argument, NULL, OPT_PARSE_TIMEOUT},
     {"max-url-length", required_argument, NULL, OPT_MAX_URL_LENGTH},
     {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
     {"no-robots", no_argument, NULL, OPT_NO_ROBOTS},
@@ -102,6 +104,7 @@ static void set_defaults(struct config *cfg)
         .user_agent = "crawler/" CRAWLER_VERSION " (+" CRAWLER_URL ")",
         .timeout_ms = 30000,
         .connect_timeout_ms = 10000,
+        .parse_timeout_ms = 30000,
         .max_body_bytes = 10 * 1024 * 1024,
         .max_redirects = 10,
         .max_path_segments = 32,
@@ -149,6 +152,8 @@ static void usage(FILE *out, const struct config *d)
             "  --user-agent STR       User-Agent (default \"%s\")\n"
             "  --timeout S            per-transfer time limit in seconds "
             "(default %lld)\n"
+            "  --parse-timeout S      a parser stuck this long on one "
+            "document is replaced (default %lld)\n"
             "  --max-size BYTES       cap on a decoded body (default "
             "%lld)\n"
             "  --max-redirects N      longest redirect chain followed "
@@ -172,8 +177,9 @@ static void usage(FILE *out, const struct config *d)
             (long long)d->delay_ms, d->host_connections,
             (long long)d->max_crawl_delay_ms, d->n_fetchers, d->n_parsers,
             d->connections, d->user_agent, (long long)d->timeout_ms / 1000,
-            (long long)d->max_body_bytes, d->max_redirects, d->max_links,
-            (long long)d->max_text_bytes, d->max_url_bytes, d->max_attempts);
+            (long long)d->parse_timeout_ms / 1000, (long long)d->max_body_bytes,
+            d->max_redirects, d->max_links, (long long)d->max_text_bytes,
+            d->max_url_bytes, d->max_attempts);
 }
 
 static int number_opt(const char *opt, int64_t max, int64_t min, int64_t *out)
@@ -306,6 +312,10 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             break;
         case OPT_MAX_LINKS:
             rc = int_opt("--max-links", 1000000, 0, &cfg->max_links);
+            break;
+        case OPT_PARSE_TIMEOUT:
+            rc = number_opt("--parse-timeout", 86400, 1, &v);
+            cfg->parse_timeout_ms = v * 1000;
             break;
         case OPT_MAX_TEXT:
             rc = number_opt("--max-text", 16 * 1024 * 1024, 0,

@@ -31,6 +31,7 @@ struct config {
     const char *user_agent;
     int64_t timeout_ms; /* per transfer */
     int64_t connect_timeout_ms;
+    int64_t parse_timeout_ms; /* per document, then the parser is killed */
     int64_t max_body_bytes;
     int max_redirects;
     int max_links; /* per page */

@@ -58,7 +58,6 @@
  * shorter intervals rewrite the same index pages more often. */
 #define COMMIT_INTERVAL_MS 1000
 #define STOP_GRACE_MS 5000
-#define PARSE_TIMEOUT_MS 30000
 /* Jobs a parser holds: one it parses and one waiting, so it never idles
  * while its result travels back. */
 #define PARSER_CAPACITY 2
@@ -1008,17 +1007,17 @@ static void respawn_due(struct coord *c, int64_t now)
     }
 }
 
-/* A parser that has spent PARSE_TIMEOUT_MS on one document is killed;
+/* A parser that has spent --parse-timeout on one document is killed;
  * supervision requeues its documents and counts the attempt. */
 static void kill_stalled_parsers(struct coord *c, int64_t now)
 {
     for (int i = 0; i < c->n_children; i++) {
         struct child *ch = &c->children[i];
         if (ch->role != ROLE_PARSE || ch->pid <= 0 || ch->n_out == 0 ||
-            now - ch->busy_since_ms < PARSE_TIMEOUT_MS)
+            now - ch->busy_since_ms < c->cfg->parse_timeout_ms)
             continue;
         log_warn("parser stalled on a document for %d s, killing it pid=%d",
-                 PARSE_TIMEOUT_MS / 1000, (int)ch->pid);
+                 (int)(c->cfg->parse_timeout_ms / 1000), (int)ch->pid);
         kill(ch->pid, SIGKILL);
         ch->busy_since_ms = now; /* once: the channel's EOF follows */
     }

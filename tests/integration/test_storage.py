@@ -1,7 +1,7 @@
-"""The database when storage fails (issue 4): a disk that fills up during a
-crawl, and a database locked by another process. Each ends with a clear
+"""Failures around the crawl (issue 4): a disk that fills up during a
+crawl and a database locked by another process (each ends with a clear
 error, a database that passes integrity_check, and a resume that completes
-the crawl."""
+the crawl), and a document that stalls the parser."""
 
 import os
 import resource
@@ -68,3 +68,34 @@ class StorageTest(CrawlerTestCase):
         self.crawl_ok()
         self.assertSameSet(site.pages | site.missing,
                            urls_in_state(self.db(), DONE), "done URLs")
+
+
+class ParserStallTest(CrawlerTestCase):
+    """A document that keeps a parser busy past --parse-timeout: the parser
+    is killed and replaced, the document is tried --max-attempts times and
+    then failed as a quarantined document, and the rest of the crawl goes
+    on."""
+
+    def test_stalling_document_is_quarantined(self):
+        from server import Response
+        web = self.start_web(1)
+        u = web.url
+        # One tag with 80,000 attributes: libxml2 checks them for
+        # duplicates in quadratic time (about 6 s on this machine).
+        attrs = " ".join(f'a{i}="x"' for i in range(80000))
+        web.script("/", Response(body='<a href="/slow">s</a>'
+                                      '<a href="/ok">o</a>'))
+        web.script("/slow", Response(body=f"<div {attrs}>x</div>"))
+        web.script("/ok", Response(body="<p>fine</p>"))
+        self.write_seeds([u("/")])
+        crawler = self.crawl_ok("--parse-timeout", 1, timeout=60)
+        db = self.db()
+        state, reason, attempts = db.execute(
+            "SELECT state, reason, attempts FROM urls WHERE url = ?",
+            (u("/slow"),)).fetchone()
+        self.assertEqual((state, reason, attempts),
+                         (3, "crashed or stalled the parser", 3))
+        self.assertEqual(db.execute(
+            "SELECT state FROM urls WHERE url = ?", (u("/ok"),)).fetchone(),
+            (DONE,))
+        self.assertIn("parser stalled", crawler.stderr())
