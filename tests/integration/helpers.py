@@ -398,3 +398,12 @@ def rss_bytes(pid: int) -> int:
     except (FileNotFoundError, ProcessLookupError):
         pass
     return 0
+
+
+def html_page(title: str, hrefs=(), head: str = "", body: str = "") -> str:
+    """An HTML page titled `title` linking to each of `hrefs`, with extra
+    `head` and `body` markup."""
+    links = "".join(f'<p><a href="{h}">link {n}</a></p>\n'
+                    for n, h in enumerate(hrefs))
+    return (f"<!DOCTYPE html>\n<html><head><title>{title}</title>{head}"
+            f"</head>\n<body><h1>{title}</h1>\n{links}{body}</body></html>\n")

@@ -25,7 +25,7 @@ import time
 import zlib
 
 from helpers import (DONE, FAILED, SKIPPED, CrawlerTestCase, child_pids,
-                     edges, page_rows, request_counts, rss_bytes, url_row,
+                     edges, html_page, page_rows, request_counts, rss_bytes, url_row,
                      url_rows, urls_in_state, wait_until)
 from server import Response
 from sitegen import make_site
@@ -53,15 +53,6 @@ ROBOTS_PATH = "/robots.txt"
 
 
 # -- building pages ----------------------------------------------------------
-
-def html_page(title: str, hrefs=(), head: str = "", body: str = "") -> str:
-    """An HTML page titled `title` linking to each of `hrefs`, with extra
-    `head` and `body` markup."""
-    links = "".join(f'<p><a href="{h}">link {n}</a></p>\n'
-                    for n, h in enumerate(hrefs))
-    return (f"<!DOCTYPE html>\n<html><head><title>{title}</title>{head}"
-            f"</head>\n<body><h1>{title}</h1>\n{links}{body}</body></html>\n")
-
 
 def page(title: str, hrefs=(), **kwargs) -> Response:
     """A 200 text/html Response holding html_page(title, hrefs)."""

@@ -15,7 +15,8 @@ import sys
 import time
 
 from helpers import (DONE, FAILED, QUEUED, SKIPPED, CrawlerTestCase,
-                     crawler_bin, crawler_env, edges, request_counts,
+                     crawler_bin, crawler_env, edges, html_page,
+                     request_counts,
                      url_rows, urls_in_state)
 from server import Response
 from sitegen import make_site
@@ -35,15 +36,6 @@ ROBOTS_PATH = "/robots.txt"
 
 
 # -- building pages ----------------------------------------------------------
-
-def html_page(title: str, hrefs=(), head: str = "", body: str = "") -> str:
-    """An HTML page titled `title` linking to each of `hrefs`, with extra
-    `head` and `body` markup."""
-    links = "".join(f'<p><a href="{h}">link {n}</a></p>\n'
-                    for n, h in enumerate(hrefs))
-    return (f"<!DOCTYPE html>\n<html><head><title>{title}</title>{head}"
-            f"</head>\n<body><h1>{title}</h1>\n{links}{body}</body></html>\n")
-
 
 def page(title: str, hrefs=(), head: str = "", body: str = "",
          headers: tuple = (), delay: float = 0.0) -> Response:
