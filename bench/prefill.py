@@ -98,6 +98,8 @@ def main():
         "queued": con.execute("SELECT count(*) FROM urls WHERE state = 0").fetchone()[0],
         "finished": con.execute("SELECT count(*) FROM urls WHERE state IN (2, 3)").fetchone()[0],
         "pages_rows": con.execute("SELECT count(*) FROM pages").fetchone()[0],
+        "html_200_rows": con.execute("SELECT count(*) FROM pages WHERE status = 200"
+                                     " AND content_type LIKE 'text/html%'").fetchone()[0],
         "hosts": con.execute("SELECT count(*) FROM hosts").fetchone()[0],
         "hash_checked_rows": len(rows),
     }
