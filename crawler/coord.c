@@ -3,7 +3,8 @@
  *
  * One thread, one poll loop over: a signal self-pipe, and one channel per
  * child. Owns the store (the only writer), the scheduler, the job table
- * and the children. Children are forked before the store is opened; a child
+ * and the children (forked by children.c; what a death means for the work
+ * is decided here). Children are forked before the store is opened; a child
  * respawned later closes every descriptor but its channel and stderr, and
  * never touches the database handle it inherited.
  *
@@ -32,12 +33,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "crawler/children.h"
 #include "crawler/frame.h"
 #include "crawler/hash.h"
 #include "crawler/log.h"
@@ -47,8 +47,6 @@
 #include "crawler/scope.h"
 #include "crawler/trap.h"
 #include "crawler/xalloc.h"
-#include "fetch/fetch.h"
-#include "parse/parse.h"
 #include "parse/robots.h"
 #include "parse/url.h"
 #include "store/store.h"
@@ -70,20 +68,8 @@
 /* libcurl's CURLE_TOO_MANY_REDIRECTS; curl.h stays in fetch/ (STYLE). */
 #define CURLE_TOO_MANY_REDIRECTS_CODE 47
 
-enum role { ROLE_FETCH, ROLE_PARSE };
 enum job_kind { JOB_PAGE, JOB_ROBOTS };
 enum job_stage { STAGE_FETCH, STAGE_PARSE };
-
-struct child {
-    enum role role;
-    pid_t pid; /* 0 when not running */
-    struct chan ch;
-    int capacity;
-    int n_out;
-    int n_deaths;
-    int64_t respawn_at_ms;
-    int64_t busy_since_ms; /* parsers: when the current document began */
-};
 
 struct job {
     uint64_t id;
@@ -167,76 +153,6 @@ static int install_signals(void)
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
     return 0;
-}
-
-/* --- Children ------------------------------------------------------------ */
-
-static void child_setup(int fd, const char *name)
-{
-    /* Die with the coordinator, whatever killed it. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    prctl(PR_SET_NAME, name);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_IGN; /* the terminal's ^C is the coordinator's */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGPIPE, &sa, NULL);
-    sa.sa_handler = SIG_DFL;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGCHLD, &sa, NULL);
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-    }
-    dup2(fd, 3);
-    close_range(4, ~0U, 0);
-    if (devnull > 3)
-        close(devnull);
-}
-
-static int spawn(struct coord *c, struct child *ch)
-{
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-        return -errno;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(sv[0]);
-        close(sv[1]);
-        return -e;
-    }
-    if (pid == 0) {
-        int is_fetch = ch->role == ROLE_FETCH;
-        child_setup(sv[1], is_fetch ? "crawler-fetch" : "crawler-parse");
-        if (getppid() != parent)
-            _exit(1);
-        log_init(is_fetch ? "fetch" : "parse",
-                 c->cfg->verbose ? LOG_DEBUG : LOG_WARN);
-        int rc = is_fetch ? fetch_main(3, c->cfg) : parse_main(3, c->cfg);
-        _exit(rc);
-    }
-    close(sv[1]);
-    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-    chan_init(&ch->ch, sv[0]);
-    ch->pid = pid;
-    ch->n_out = 0;
-    return 0;
-}
-
-static struct child *pick_child(struct coord *c, enum role role)
-{
-    struct child *best = NULL;
-    for (int i = 0; i < c->n_children; i++) {
-        struct child *ch = &c->children[i];
-        if (ch->role != role || ch->pid <= 0 || ch->n_out >= ch->capacity)
-            continue;
-        if (!best || ch->capacity - ch->n_out > best->capacity - best->n_out)
-            best = ch;
-    }
-    return best;
 }
 
 /* --- Store helpers ------------------------------------------------------- */
@@ -544,7 +460,9 @@ static void send_parse(struct child *ch, struct job *j, const char *body,
 static void queue_parse(struct coord *c, struct job *j, const char *body,
                         size_t len, int64_t now)
 {
-    struct child *ch = c->parse_head ? NULL : pick_child(c, ROLE_PARSE);
+    struct child *ch =
+        c->parse_head ? NULL
+                      : children_pick(c->children, c->n_children, CHILD_PARSE);
     if (ch) {
         send_parse(ch, j, body, len, now);
         return;
@@ -846,7 +764,8 @@ static int page_budget_left(const struct coord *c)
 static void dispatch_parses(struct coord *c, int64_t now)
 {
     while (c->parse_head) {
-        struct child *ch = pick_child(c, ROLE_PARSE);
+        struct child *ch =
+            children_pick(c->children, c->n_children, CHILD_PARSE);
         if (!ch)
             return;
         struct job *j = c->parse_head;
@@ -864,13 +783,15 @@ static void dispatch_parses(struct coord *c, int64_t now)
 static int can_fetch(struct coord *c)
 {
     return c->n_parse_queued < 4 * c->cfg->n_parsers + 8 &&
-           page_budget_left(c) && pick_child(c, ROLE_FETCH) != NULL;
+           page_budget_left(c) &&
+           children_pick(c->children, c->n_children, CHILD_FETCH) != NULL;
 }
 
 static void dispatch_fetches(struct coord *c, int64_t now)
 {
     while (can_fetch(c)) {
-        struct child *ch = pick_child(c, ROLE_FETCH);
+        struct child *ch =
+            children_pick(c->children, c->n_children, CHILD_FETCH);
         int64_t wait;
         struct host *h = sched_next(&c->sched, now, &wait);
         if (!h)
@@ -979,7 +900,7 @@ static void reap(struct coord *c)
             struct child *ch = &c->children[i];
             if (ch->pid != pid && ch->pid != -pid)
                 continue;
-            const char *role = ch->role == ROLE_FETCH ? "fetcher" : "parser";
+            const char *role = ch->role == CHILD_FETCH ? "fetcher" : "parser";
             if (WIFSIGNALED(status))
                 log_warn("%s exited on signal %d pid=%d", role,
                          WTERMSIG(status), (int)pid);
@@ -999,7 +920,7 @@ static void respawn_due(struct coord *c, int64_t now)
         struct child *ch = &c->children[i];
         if (ch->pid != 0 || ch->respawn_at_ms > now || c->stopping)
             continue;
-        int rc = spawn(c, ch);
+        int rc = child_spawn(ch, c->cfg);
         if (rc < 0) {
             log_error("cannot fork a child: %s", strerror(-rc));
             ch->respawn_at_ms = now + 1000;
@@ -1013,7 +934,7 @@ static void kill_stalled_parsers(struct coord *c, int64_t now)
 {
     for (int i = 0; i < c->n_children; i++) {
         struct child *ch = &c->children[i];
-        if (ch->role != ROLE_PARSE || ch->pid <= 0 || ch->n_out == 0 ||
+        if (ch->role != CHILD_PARSE || ch->pid <= 0 || ch->n_out == 0 ||
             now - ch->busy_since_ms < c->cfg->parse_timeout_ms)
             continue;
         log_warn("parser stalled on a document for %d s, killing it pid=%d",
@@ -1039,9 +960,9 @@ static void read_child(struct coord *c, struct child *ch, int64_t now)
         }
         struct frame f;
         while ((rc = chan_next(&ch->ch, &f)) == 1) {
-            if (f.type == FRAME_FETCH_RESULT && ch->role == ROLE_FETCH)
+            if (f.type == FRAME_FETCH_RESULT && ch->role == CHILD_FETCH)
                 on_fetch_result(c, ch, &f, now);
-            else if (f.type == FRAME_PARSE_RESULT && ch->role == ROLE_PARSE)
+            else if (f.type == FRAME_PARSE_RESULT && ch->role == CHILD_PARSE)
                 on_parse_result(c, ch, &f);
             else
                 rc = FRAME_EPROTO;
@@ -1239,42 +1160,6 @@ static void save_hosts(struct coord *c)
             host_save(c, h, NULL, 0);
 }
 
-static void stop_children(struct coord *c)
-{
-    for (int i = 0; i < c->n_children; i++) {
-        struct child *ch = &c->children[i];
-        if (ch->pid > 0) {
-            close(ch->ch.fd); /* EOF: the child exits by itself */
-            chan_release(&ch->ch);
-        }
-    }
-    /* Give them a moment, then make sure. */
-    for (int tries = 0; tries < 100; tries++) {
-        int alive = 0;
-        for (int i = 0; i < c->n_children; i++) {
-            struct child *ch = &c->children[i];
-            pid_t pid = ch->pid > 0 ? ch->pid : -ch->pid;
-            if (pid == 0)
-                continue;
-            if (waitpid(pid, NULL, WNOHANG) == 0)
-                alive = 1;
-            else
-                ch->pid = 0;
-        }
-        if (!alive)
-            return;
-        usleep(10000);
-    }
-    for (int i = 0; i < c->n_children; i++) {
-        struct child *ch = &c->children[i];
-        pid_t pid = ch->pid > 0 ? ch->pid : -ch->pid;
-        if (pid) {
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
-        }
-    }
-}
-
 static void free_jobs(struct coord *c)
 {
     size_t i = 0;
@@ -1308,10 +1193,10 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     c.children = xcalloc((size_t)c.n_children, sizeof *c.children);
     for (int i = 0; i < c.n_children; i++) {
         struct child *ch = &c.children[i];
-        ch->role = i < cfg->n_fetchers ? ROLE_FETCH : ROLE_PARSE;
+        ch->role = i < cfg->n_fetchers ? CHILD_FETCH : CHILD_PARSE;
         ch->capacity =
-            ch->role == ROLE_FETCH ? cfg->connections : PARSER_CAPACITY;
-        int rc = spawn(&c, ch);
+            ch->role == CHILD_FETCH ? cfg->connections : PARSER_CAPACITY;
+        int rc = child_spawn(ch, cfg);
         if (rc < 0) {
             fprintf(stderr, "crawler: cannot start a child process: %s\n",
                     strerror(-rc));
@@ -1370,7 +1255,7 @@ out_store:
     store_close(c.store);
     c.store = NULL;
 out:
-    stop_children(&c); /* no-op when already stopped */
+    children_stop(c.children, c.n_children); /* no-op when already stopped */
     free(c.children);
     scope_free(c.scope);
     close(sig_pipe[0]);

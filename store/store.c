@@ -148,10 +148,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         " remote_ip, connect_ms, ttfb_ms, total_ms, duplicate_of) VALUES"
         " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
         " ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
-    [ST_PAGE_BY_BODY] =
-        "SELECT url_id FROM pages WHERE body_hash = ?1"
-        " AND status BETWEEN 200 AND 299 AND url_id <> ?2"
-        " AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+    [ST_PAGE_BY_BODY] = "SELECT url_id FROM pages WHERE body_hash = ?1"
+                        " AND status BETWEEN 200 AND 299 AND url_id <> ?2"
+                        " AND duplicate_of IS NULL ORDER BY id LIMIT 1",
     [ST_LINK_ADD] =
         "INSERT OR IGNORE INTO links(from_id, to_hash, kind, nofollow)"
         " VALUES (?1, ?2, ?3, ?4)",
