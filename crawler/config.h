@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 #define CRAWLER_VERSION "0.1"
+/* The project's home page, in the default User-Agent so that a webmaster
+ * can find out who crawls them (and what the product token is). */
 #define CRAWLER_URL "https://github.com/crawler-project/crawler"
 
 enum scope_mode { SCOPE_HOST, SCOPE_DOMAIN, SCOPE_ANY };
