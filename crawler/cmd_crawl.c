@@ -205,6 +205,16 @@ static int int_opt(const char *opt, int64_t max, int64_t min, int *out)
     return 0;
 }
 
+/* A whole number of seconds (1 s to a day), stored in milliseconds. */
+static int seconds_opt(const char *opt, int64_t *out_ms)
+{
+    int64_t v;
+    if (number_opt(opt, 86400, 1, &v) < 0)
+        return -1;
+    *out_ms = v * 1000;
+    return 0;
+}
+
 /* Fills cfg from argv; 0, or EXIT_USAGE after printing why. Patterns are
  * stored in arrays the caller frees. */
 static int parse_options(int argc, char **argv, struct config *cfg)
@@ -215,7 +225,6 @@ static int parse_options(int argc, char **argv, struct config *cfg)
     cfg->allow = xcalloc(MAX_PATTERNS, sizeof *cfg->allow);
     cfg->deny = xcalloc(MAX_PATTERNS, sizeof *cfg->deny);
     cfg->sitemaps = xcalloc(MAX_PATTERNS, sizeof *cfg->sitemaps);
-    int64_t v;
     int c;
     optind = 1;
     opterr = 0;
@@ -298,8 +307,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             cfg->user_agent = optarg;
             break;
         case OPT_TIMEOUT:
-            rc = number_opt("--timeout", 86400, 1, &v);
-            cfg->timeout_ms = v * 1000;
+            rc = seconds_opt("--timeout", &cfg->timeout_ms);
             if (cfg->connect_timeout_ms > cfg->timeout_ms)
                 cfg->connect_timeout_ms = cfg->timeout_ms;
             break;
@@ -314,8 +322,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             rc = int_opt("--max-links", 1000000, 0, &cfg->max_links);
             break;
         case OPT_PARSE_TIMEOUT:
-            rc = number_opt("--parse-timeout", 86400, 1, &v);
-            cfg->parse_timeout_ms = v * 1000;
+            rc = seconds_opt("--parse-timeout", &cfg->parse_timeout_ms);
             break;
         case OPT_MAX_TEXT:
             rc = number_opt("--max-text", 16 * 1024 * 1024, 0,

@@ -32,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +46,7 @@
 #include "crawler/scope.h"
 #include "crawler/trap.h"
 #include "crawler/xalloc.h"
+#include "parse/html.h"
 #include "parse/robots.h"
 #include "parse/url.h"
 #include "store/store.h"
@@ -77,8 +77,7 @@ struct job {
     enum job_stage stage;
     struct child *child; /* NULL while queued for a parser */
     struct host *host;
-    struct url_lease url; /* pages only */
-    int64_t started_ms;
+    struct url_lease url;   /* pages only */
     struct fetch_result fr; /* kept from fetch to parse; body not kept */
     char *body;             /* owned copy while queued for a parser */
     size_t body_len;
@@ -259,6 +258,22 @@ static void seen_add(struct coord *c, int64_t hash)
     c->seen[(uint64_t)hash & (SEEN_CACHE_SLOTS - 1)] = hash;
 }
 
+/* Writes a URL row; when it becomes queued (only possible with a host),
+ * the host counts it and may enter the heap. Returns store_url_add's
+ * result. */
+static int store_and_count(struct coord *c, struct host *h,
+                           const struct url_new *u)
+{
+    int rc = store_url_add(c->store, u);
+    check_store(c, rc, "add a URL");
+    if (rc == 1 && h) {
+        h->n_queued++;
+        c->progress.n_queued++;
+        sched_update(&c->sched, h);
+    }
+    return rc;
+}
+
 /* Adds one discovered URL to the frontier, queued or skipped with the
  * reason it will not be fetched. */
 static void add_url(struct coord *c, const char *url, int64_t hash,
@@ -290,13 +305,7 @@ static void add_url(struct coord *c, const char *url, int64_t hash,
         .from_id = from_id,
         .kind = kind,
     };
-    int rc = store_url_add(c->store, &u);
-    check_store(c, rc, "add a URL");
-    if (rc == 1) {
-        h->n_queued++;
-        c->progress.n_queued++;
-        sched_update(&c->sched, h);
-    }
+    int rc = store_and_count(c, h, &u);
     /* Skips that a later, followable path can undo stay out of the cache. */
     if (rc >= 0 && (!reason || strcmp(reason, "nofollow") != 0) &&
         (!reason || strcmp(reason, "depth") != 0))
@@ -347,6 +356,13 @@ static void host_done_with(struct coord *c, struct host *h)
     sched_update(&c->sched, h);
 }
 
+/* A page job stops counting against --max-pages and its host's limit. */
+static void page_job_end(struct coord *c, struct job *j)
+{
+    c->n_page_jobs--;
+    j->host->n_page_jobs--;
+}
+
 /* Ends a page job with a final state; the page row (if any) is written by
  * the caller in the same transaction. */
 static void page_finish(struct coord *c, struct job *j, int state,
@@ -357,8 +373,7 @@ static void page_finish(struct coord *c, struct job *j, int state,
         c,
         store_url_finish(c->store, j->url.id, state, reason, j->url.attempts),
         "finish a URL");
-    c->n_page_jobs--;
-    j->host->n_page_jobs--;
+    page_job_end(c, j);
     if (state == URL_DONE || state == URL_FAILED) {
         c->n_finished++;
         j->host->n_done++;
@@ -384,8 +399,7 @@ static void page_retry(struct coord *c, struct job *j, const char *why)
     host_push_ready(j->host, &j->url, 1);
     j->url.url = NULL; /* moved to the ready queue */
     sched_update(&c->sched, j->host);
-    c->n_page_jobs--;
-    j->host->n_page_jobs--;
+    page_job_end(c, j);
     job_free(c, j);
 }
 
@@ -400,17 +414,6 @@ static void record_page(struct coord *c, struct job *j,
         "record a page");
     c->progress.n_pages++;
     c->progress.n_bytes += fr->n_bytes;
-}
-
-static int is_html(const char *ct)
-{
-    return !*ct || strncasecmp(ct, "text/html", 9) == 0 ||
-           strncasecmp(ct, "application/xhtml+xml", 21) == 0;
-}
-
-static int has_token(const char *s, const char *token)
-{
-    return s && strcasestr(s, token) != NULL;
 }
 
 /* Back-off after an error from a host: Retry-After when given, else an
@@ -509,8 +512,7 @@ static void on_page_fetched(struct coord *c, struct job *j,
     int transient = (fr->curl_code != 0 && !fr->truncated) ||
                     fr->status == 429 || fr->status >= 500;
     if (transient) {
-        int64_t page_id;
-        record_page(c, j, fr, NULL, 0, &page_id);
+        record_page(c, j, fr, NULL, 0, NULL);
         host_backoff(c, h, fr->retry_after_s, now);
         host_save(c, h, NULL, 0);
         sched_update(&c->sched, h);
@@ -532,7 +534,7 @@ static void on_page_fetched(struct coord *c, struct job *j,
     int64_t original = 0;
     int is_parsed =
         fr->status >= 200 && fr->status < 300 && fr->body_len > 0 &&
-        (j->url.kind == URL_KIND_SITEMAP || is_html(fr->content_type));
+        (j->url.kind == URL_KIND_SITEMAP || msg_is_html(fr->content_type));
     /* A body already seen at another URL is recorded as its duplicate and
      * not parsed: its links are the original's, and a host that serves
      * the same page under endless URLs is not followed further. */
@@ -556,8 +558,7 @@ static void on_page_fetched(struct coord *c, struct job *j,
         queue_parse(c, j, body, j->fr.body_len, now);
         return;
     }
-    int64_t page_id;
-    record_page(c, j, fr, NULL, original, &page_id);
+    record_page(c, j, fr, NULL, original, NULL);
     if (fr->status >= 300 && fr->status < 400 && *fr->location)
         add_redirect(c, j, fr->location);
     page_finish(c, j, URL_DONE, NULL);
@@ -687,12 +688,8 @@ static void on_parse_result(struct coord *c, struct child *ch,
     }
     ch->n_out--;
     ch->busy_since_ms = now_ms(); /* the next document, if any, starts */
-    if (has_token(j->fr.x_robots_tag, "noindex") ||
-        has_token(j->fr.x_robots_tag, "none"))
-        pr.meta_robots |= META_NOINDEX;
-    if (has_token(j->fr.x_robots_tag, "nofollow") ||
-        has_token(j->fr.x_robots_tag, "none"))
-        pr.meta_robots |= META_NOFOLLOW;
+    /* X-Robots-Tag says what <meta name=robots> says, from the header. */
+    pr.meta_robots |= html_robots_directives(j->fr.x_robots_tag);
     int64_t page_id;
     record_page(c, j, &j->fr, &pr, 0, &page_id);
     if (!(pr.meta_robots & META_NOINDEX) && (*pr.title || *pr.text))
@@ -718,7 +715,6 @@ static void send_fetch(struct coord *c, struct child *ch, struct job *j,
     ch->n_out++;
     j->child = ch;
     j->stage = STAGE_FETCH;
-    j->started_ms = now;
     imap_put(&c->jobs, j->id, j);
     struct host *h = j->host;
     h->in_flight++;
@@ -789,6 +785,7 @@ static int can_fetch(struct coord *c)
 
 static void dispatch_fetches(struct coord *c, int64_t now)
 {
+    int64_t wall = wall_ms();
     while (can_fetch(c)) {
         struct child *ch =
             children_pick(c->children, c->n_children, CHILD_FETCH);
@@ -798,7 +795,7 @@ static void dispatch_fetches(struct coord *c, int64_t now)
             return;
         /* A long crawl refreshes robots.txt once a day. */
         if (h->robots_state != ROBOTS_UNKNOWN &&
-            wall_ms() - h->robots_fetched_ms > ROBOTS_TTL_MS)
+            wall - h->robots_fetched_ms > ROBOTS_TTL_MS)
             h->robots_state = ROBOTS_UNKNOWN;
         if (host_needs_robots(&c->sched, h)) {
             start_robots(c, ch, h, now);
@@ -845,19 +842,26 @@ static void dispatch_fetches(struct coord *c, int64_t now)
 
 /* --- Supervision --------------------------------------------------------- */
 
+/* The jobs at one child (all jobs when ch is NULL), collected so that the
+ * caller may free them while walking the list. Caller frees the array. */
+static struct job **jobs_of(struct coord *c, const struct child *ch, size_t *n)
+{
+    struct job **list = xcalloc(c->jobs.len + 1, sizeof *list);
+    size_t i = 0, k = 0;
+    struct job *j;
+    while ((j = imap_next(&c->jobs, &i, NULL)))
+        if (!ch || j->child == ch)
+            list[k++] = j;
+    *n = k;
+    return list;
+}
+
 static void requeue_child_jobs(struct coord *c, struct child *ch)
 {
-    size_t i = 0;
-    struct job *j;
-    struct job **lost = NULL;
-    size_t n = 0;
-    while ((j = imap_next(&c->jobs, &i, NULL)))
-        if (j->child == ch) {
-            lost = xrealloc(lost, (n + 1) * sizeof *lost);
-            lost[n++] = j;
-        }
+    size_t n;
+    struct job **lost = jobs_of(c, ch, &n);
     for (size_t k = 0; k < n; k++) {
-        j = lost[k];
+        struct job *j = lost[k];
         if (j->kind == JOB_ROBOTS) {
             j->host->robots_in_flight = 0;
             host_done_with(c, j->host);
@@ -866,11 +870,9 @@ static void requeue_child_jobs(struct coord *c, struct child *ch)
             host_done_with(c, j->host);
             page_retry(c, j, "fetcher crashed");
         } else {
-            int64_t page_id;
             /* A document that keeps killing parsers is quarantined. */
-            if (j->url.attempts + 1 >= c->cfg->max_attempts) {
-                record_page(c, j, &j->fr, NULL, 0, &page_id);
-            }
+            if (j->url.attempts + 1 >= c->cfg->max_attempts)
+                record_page(c, j, &j->fr, NULL, 0, NULL);
             page_retry(c, j, "crashed or stalled the parser");
         }
     }
@@ -953,8 +955,8 @@ static void read_child(struct coord *c, struct child *ch, int64_t now)
         if (rc == -EAGAIN)
             break;
         if (rc < 0) {
-            if (!c->stopping)
-                log_warn("lost the channel to a child pid=%d", (int)ch->pid);
+            /* The child died (reap logs it once, with its status) or
+             * closed its end. */
             child_lost(c, ch, now);
             return;
         }
@@ -1096,6 +1098,7 @@ static void load_host(void *arg, struct host_row *row)
     struct host *h =
         sched_add(&c->sched, row->id, row->origin, strlen(row->origin));
     host_restore(c, h, row);
+    c->progress.n_queued += row->n_queued;
     host_row_release(row);
     sched_update(&c->sched, h);
 }
@@ -1129,14 +1132,10 @@ static int add_seeds(struct coord *c, char **seeds, int n_seeds)
                             .hash = hash64(seeds[i], strlen(seeds[i])),
                             .host_id = h->id,
                             .state = URL_QUEUED};
-        int rc = store_url_add(c->store, &u);
-        check_store(c, rc, "add a seed");
-        if (rc == 1) {
-            h->n_queued++;
+        if (store_and_count(c, h, &u) == 1) {
             buf_append_str(&all, seeds[i]);
             buf_append_str(&all, "\n");
         }
-        sched_update(&c->sched, h);
     }
     for (int i = 0; i < c->cfg->n_sitemaps && !c->failed; i++) {
         const char *u = c->cfg->sitemaps[i];
@@ -1162,12 +1161,8 @@ static void save_hosts(struct coord *c)
 
 static void free_jobs(struct coord *c)
 {
-    size_t i = 0;
-    struct job *j;
-    struct job **all = xcalloc(c->jobs.len + 1, sizeof *all);
-    size_t n = 0;
-    while ((j = imap_next(&c->jobs, &i, NULL)))
-        all[n++] = j;
+    size_t n;
+    struct job **all = jobs_of(c, NULL, &n);
     for (size_t k = 0; k < n; k++)
         job_free(c, all[k]);
     free(all);
@@ -1217,16 +1212,17 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     imap_init(&c.jobs);
     imap_init(&c.parsing);
     c.seen = xcalloc(SEEN_CACHE_SLOTS, sizeof *c.seen);
-    c.n_finished = store_url_count(c.store, URL_DONE) +
-                   store_url_count(c.store, URL_FAILED);
+    int64_t counts[URL_N_STATES] = {0};
+    check_store(&c, store_url_counts(c.store, counts), "count URLs");
+    c.n_finished = counts[URL_DONE] + counts[URL_FAILED];
+    /* The progress counters start here; loading hosts and adding seeds
+     * count the queued URLs. */
+    progress_init(&c.progress, cfg->quiet, now_ms());
     check_store(&c, store_hosts_with_work(c.store, load_host, &c),
                 "load hosts");
     if (add_seeds(&c, seeds, n_seeds) < 0)
         goto out_store;
-    progress_init(&c.progress, cfg->quiet, now_ms());
-    c.progress.n_queued = store_url_count(c.store, URL_QUEUED);
     run_loop(&c);
-    progress_end(&c.progress, now_ms());
     save_hosts(&c);
     /* Why the URLs still queued were not fetched, for `crawler explain`. */
     check_store(&c,
@@ -1240,6 +1236,7 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     commit(&c, now_ms());
     status = c.failed ? 1 : 0;
 out_store:
+    progress_end(&c.progress, now_ms());
     free_jobs(&c);
     /* URLs leased but not finished go back to the queue. */
     if (store_url_requeue_all(c.store) < 0 && !c.failed) {

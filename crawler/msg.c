@@ -5,12 +5,19 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "crawler/xalloc.h"
 
 /* The most links a decoder accepts in one frame, whatever the sender's
  * --max-links: bounds the allocation a corrupt count could ask for. */
 #define MSG_MAX_LINKS 1000000u
+
+int msg_is_html(const char *ct)
+{
+    return !ct || !*ct || strncasecmp(ct, "text/html", 9) == 0 ||
+           strncasecmp(ct, "application/xhtml+xml", 21) == 0;
+}
 
 void msg_put_fetch_job(struct buf *out, uint64_t job, const struct fetch_job *m)
 {

@@ -112,6 +112,12 @@ struct parse_result {
 #define PARSE_EBINARY 1 /* not markup (e.g. a binary served as HTML) */
 #define PARSE_EFAILED 2 /* the parser gave up */
 
+/* Whether a page served with this Content-Type goes to an HTML parser:
+ * text/html, application/xhtml+xml, or no type at all (NULL or "": the
+ * parser sniffs). The fetcher carries the body only then, and the
+ * coordinator parses only then. */
+int msg_is_html(const char *content_type);
+
 void msg_put_fetch_job(struct buf *out, uint64_t job,
                        const struct fetch_job *m);
 int msg_get_fetch_job(const struct frame *f, struct fetch_job *m);

@@ -53,11 +53,12 @@ void progress_summary(const struct progress *p, struct store *s,
             cfg->db_path, (long long)p->n_pages, (double)ms / 1000.0,
             rate(p->n_pages, ms), (double)p->n_bytes / 1e6,
             (long long)p->n_errors);
-    fprintf(stderr, "urls: %lld done, %lld failed, %lld skipped, %lld queued\n",
-            (long long)store_url_count(s, URL_DONE),
-            (long long)store_url_count(s, URL_FAILED),
-            (long long)store_url_count(s, URL_SKIPPED),
-            (long long)store_url_count(s, URL_QUEUED));
+    int64_t n[URL_N_STATES];
+    if (store_url_counts(s, n) == 0)
+        fprintf(stderr,
+                "urls: %lld done, %lld failed, %lld skipped, %lld queued\n",
+                (long long)n[URL_DONE], (long long)n[URL_FAILED],
+                (long long)n[URL_SKIPPED], (long long)n[URL_QUEUED]);
     if (p->n_hosts_parked)
         fprintf(stderr,
                 "%lld hosts waited on an unavailable robots.txt; their "

@@ -10,8 +10,9 @@
 #include "parse/url.h"
 
 /* How many times the item [s, s+n) occurs in the list of earlier items of
- * the same separator, counted by a scan: paths and queries are short (the
- * URL cap bounds them), so a quadratic scan beats any allocation. */
+ * the same separator, counted by a scan. trap_check calls it for at most
+ * TRAP_SCAN_SEGMENTS segments and TRAP_MAX_QUERY_PARAMS + 1 parameters,
+ * so the quadratic scan stays small and needs no allocation. */
 static int count_before(const char *start, const char *s, size_t n, char sep,
                         const char *stop)
 {
@@ -45,14 +46,17 @@ const char *trap_check(const char *url, int max_segments)
         size_t len = strcspn(p, "/?");
         if (len > 0) {
             n_segments++;
-            if (count_before(path + 1, p, len, '/', "/?") >=
-                TRAP_MAX_SEGMENT_REPEATS)
+            /* Stopping at the limits keeps the quadratic scan small
+             * whatever --max-url-length allows. */
+            if (max_segments > 0 && n_segments > max_segments)
+                return "path segments";
+            if (n_segments <= TRAP_SCAN_SEGMENTS &&
+                count_before(path + 1, p, len, '/', "/?") >=
+                    TRAP_MAX_SEGMENT_REPEATS)
                 return "repeated segments";
         }
         p += len + 1;
     }
-    if (max_segments > 0 && n_segments > max_segments)
-        return "path segments";
     if (!query)
         return NULL;
     int n_params = 0;
@@ -65,12 +69,12 @@ const char *trap_check(const char *url, int max_segments)
             if (count_before(query + 1, p, name, '&', "&") >=
                 TRAP_MAX_PARAM_REPEATS)
                 return "repeated parameters";
+            if (n_params > TRAP_MAX_QUERY_PARAMS)
+                return "query parameters";
         }
         if (!p[len])
             break;
         p += len + 1;
     }
-    if (n_params > TRAP_MAX_QUERY_PARAMS)
-        return "query parameters";
     return NULL;
 }

@@ -11,6 +11,9 @@
 #define TRAP_MAX_SEGMENT_REPEATS 3
 #define TRAP_MAX_QUERY_PARAMS 32
 #define TRAP_MAX_PARAM_REPEATS 3
+/* Repeats are looked for among the first this many path segments only
+ * (with --max-path-segments 0 the path is otherwise unbounded). */
+#define TRAP_SCAN_SEGMENTS 256
 
 /* NULL when the normalized URL looks finite, else the reason to skip it
  * (a static string). max_segments 0 means no limit on path segments. */

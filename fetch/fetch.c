@@ -52,17 +52,15 @@ struct fetcher {
     int chan_closed;
 };
 
+/* robots.txt and sitemaps always; pages only when a parser will read them
+ * (others are counted and hashed, not carried). */
 static int wants_body(struct transfer *t)
 {
     if (t->kind != FETCH_PAGE)
         return 1;
     char *ct = NULL;
     curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ct);
-    /* No type at all: keep it, the parser sniffs. */
-    if (!ct)
-        return 1;
-    return strncasecmp(ct, "text/html", 9) == 0 ||
-           strncasecmp(ct, "application/xhtml+xml", 21) == 0;
+    return msg_is_html(ct);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)

@@ -913,17 +913,6 @@ static int res_same(const void *key, size_t index)
     return r->gen == k->gen && strcmp(r->href, k->href) == 0;
 }
 
-/* An empty href (or one of spaces and controls only, which URL parsing
- * strips) is the document itself. url_resolve takes "" for the base's
- * directory, so such an href is resolved as "#", which it gets right. */
-static int is_empty_ref(const char *href)
-{
-    for (; *href; href++)
-        if ((unsigned char)*href > 0x20)
-            return 0;
-    return 1;
-}
-
 /* Resolves href against the current base, once per page. Returns an index
  * into st->res. */
 static size_t resolve(struct extract *st, const char *href)
@@ -942,8 +931,7 @@ static size_t resolve(struct extract *st, const char *href)
     char *u = NULL;
     r->href = xmemdup0(href, n);
     r->gen = st->base_gen;
-    r->error = url_resolve(st->base, is_empty_ref(href) ? "#" : href,
-                           st->opt->max_url_bytes, &u);
+    r->error = url_resolve(st->base, href, st->opt->max_url_bytes, &u);
     if (r->error == 0) {
         r->url = u;
         r->hash = hash64(u, strlen(u));
@@ -1178,8 +1166,21 @@ static int refresh_url(const char *s, const char **url, size_t *len)
     return 0;
 }
 
-/* <meta name=robots content=...> adds to meta_robots (tokens separated by
- * commas or spaces, any case; "none" is both). The first <meta
+unsigned html_robots_directives(const char *content)
+{
+    static const char seps[] = ", \t\n\f\r";
+    unsigned bits = 0;
+    if (has_token(content, "none", seps))
+        bits |= META_NOINDEX | META_NOFOLLOW;
+    if (has_token(content, "noindex", seps))
+        bits |= META_NOINDEX;
+    if (has_token(content, "nofollow", seps))
+        bits |= META_NOFOLLOW;
+    return bits;
+}
+
+/* <meta name=robots content=...> adds to meta_robots (see
+ * html_robots_directives). The first <meta
  * http-equiv=refresh> sets refresh when it names a target that resolves,
  * and the target is a LINK_REDIRECT link either way. */
 static void on_meta(struct extract *st, const xmlChar **atts)
@@ -1188,15 +1189,8 @@ static void on_meta(struct extract *st, const xmlChar **atts)
     if (!content)
         return;
     const char *name = attr_get(atts, "name");
-    if (name && is_word(name, "robots")) {
-        static const char seps[] = ", \t\n\f\r";
-        if (has_token(content, "noindex", seps) ||
-            has_token(content, "none", seps))
-            st->out->meta_robots |= META_NOINDEX;
-        if (has_token(content, "nofollow", seps) ||
-            has_token(content, "none", seps))
-            st->out->meta_robots |= META_NOFOLLOW;
-    }
+    if (name && is_word(name, "robots"))
+        st->out->meta_robots |= html_robots_directives(content);
     const char *equiv = attr_get(atts, "http-equiv");
     if (!equiv || !is_word(equiv, "refresh") || st->has_refresh)
         return;

@@ -33,4 +33,9 @@ int html_extract(const char *body, size_t len, const char *url,
                  const char *content_type, const struct html_options *opt,
                  struct parse_result *out);
 
+/* META_NOINDEX and META_NOFOLLOW from a robots directive list, as in
+ * <meta name=robots content=...> or an X-Robots-Tag header: tokens
+ * separated by commas or spaces, any case, "none" meaning both. */
+unsigned html_robots_directives(const char *content);
+
 #endif

@@ -34,7 +34,14 @@ static void handle(struct chan *ch, const struct config *cfg,
         html_extract(job->body, job->body_len, job->url, job->content_type,
                      &opt, &res);
     }
-    msg_put_parse_result(&ch->out, fr->job, &res);
+    /* A result over the frame cap (huge --max-links and --max-url-length)
+     * is still answered, as a failure: a job without an answer would
+     * hold this parser until the coordinator's stall limit. */
+    if (msg_put_parse_result(&ch->out, fr->job, &res) < 0) {
+        log_warn("parse result too large for one frame url=%s", job->url);
+        struct parse_result failed = {.status = PARSE_EFAILED};
+        msg_put_parse_result(&ch->out, fr->job, &failed);
+    }
     parse_result_release(&res);
 }
 

@@ -246,15 +246,23 @@ int store_url_requeue_all(struct store *s)
     return sqlite3_changes(s->db);
 }
 
-int64_t store_url_count(struct store *s, int state)
+int store_url_counts(struct store *s, int64_t n[URL_N_STATES])
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM urls WHERE state = ?",
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT state, count(*) FROM urls GROUP BY state",
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(s);
-    sqlite3_bind_int(st, 1, state);
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0)
-                                               : db_fail(s);
+    int64_t got[URL_N_STATES] = {0};
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int state = sqlite3_column_int(st, 0);
+        if (state >= 0 && state < URL_N_STATES)
+            got[state] = sqlite3_column_int64(st, 1);
+    }
     sqlite3_finalize(st);
-    return n;
+    if (rc != SQLITE_DONE)
+        return db_fail(s);
+    memcpy(n, got, sizeof got);
+    return 0;
 }

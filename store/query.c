@@ -467,15 +467,6 @@ static void on_type(sqlite3_stmt *st, struct store_stats *out)
     add_count(&out->types, &out->n_types, st);
 }
 
-static void on_state(sqlite3_stmt *st, struct store_stats *out)
-{
-    int64_t state = sqlite3_column_int64(st, 0);
-    int64_t n = sqlite3_column_int64(st, 1);
-    if (state >= 0 && state < 5)
-        out->n_by_state[state] += n;
-    out->n_urls += n;
-}
-
 static void on_reason(sqlite3_stmt *st, struct store_stats *out)
 {
     add_count(&out->reasons, &out->n_reasons, st);
@@ -506,8 +497,6 @@ static const char stats_class_sql[] =
 static const char stats_type_sql[] =
     "SELECT coalesce(" BARE_TYPE ", '') AS t, count(*) AS n FROM pages"
     " GROUP BY t ORDER BY n DESC, t LIMIT " STRINGIFY(STORE_STATS_MAX_KEYS);
-static const char stats_state_sql[] =
-    "SELECT state, count(*) FROM urls GROUP BY state";
 static const char stats_reason_sql[] =
     "SELECT coalesce(CASE WHEN instr(reason, ':') > 0"
     " THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END, '')"
@@ -541,7 +530,9 @@ int store_stats(struct store *s, int max_top_hosts, struct store_stats *out)
     if (rc == 0)
         rc = each_row(s, stats_type_sql, on_type, &st);
     if (rc == 0)
-        rc = each_row(s, stats_state_sql, on_state, &st);
+        rc = store_url_counts(s, st.n_by_state);
+    for (int i = 0; i < URL_N_STATES; i++)
+        st.n_urls += st.n_by_state[i];
     if (rc == 0)
         rc = each_row(s, stats_reason_sql, on_reason, &st);
     if (rc == 0)

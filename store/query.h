@@ -157,9 +157,9 @@ struct store_stats {
     size_t n_types;
     int64_t n_hosts;
     int64_t n_urls;
-    int64_t n_by_state[5];       /* enum url_state */
-    struct store_count *reasons; /* skip reasons (up to the first ':',
-                                  * so "robots: /x" counts as "robots") */
+    int64_t n_by_state[URL_N_STATES]; /* enum url_state */
+    struct store_count *reasons;      /* skip reasons (up to the first ':',
+                                       * so "robots: /x" counts as "robots") */
     size_t n_reasons;
     int64_t n_bytes;
     char *started_at;              /* the first URL's discovery (ISO 8601

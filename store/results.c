@@ -45,7 +45,8 @@ int store_page_add(struct store *s, int64_t url_id,
         sqlite3_bind_int64(st, 22, duplicate_of);
     if (db_done(s, st) < 0)
         return STORE_EFAIL;
-    *page_id = sqlite3_last_insert_rowid(s->db);
+    if (page_id)
+        *page_id = sqlite3_last_insert_rowid(s->db);
     return 0;
 }
 

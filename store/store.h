@@ -25,6 +25,7 @@ enum url_state {
     URL_DONE = 2,
     URL_FAILED = 3,
     URL_SKIPPED = 4,
+    URL_N_STATES = 5,
 };
 
 enum robots_state {
@@ -136,14 +137,15 @@ int store_url_finish(struct store *s, int64_t id, int state, const char *reason,
 /* Puts back every URL_IN_FLIGHT URL as URL_QUEUED (start-up after a kill,
  * and the URLs still leased at a clean stop). Returns the count. */
 int store_url_requeue_all(struct store *s);
-/* Number of URLs in a state. */
-int64_t store_url_count(struct store *s, int state);
+/* The number of URLs in each state, indexed by enum url_state. 0 or <0
+ * (n untouched). */
+int store_url_counts(struct store *s, int64_t n[URL_N_STATES]);
 
 /* --- Results ------------------------------------------------------------- */
 
 /* One fetch result and the parse result (NULL when not parsed).
  * duplicate_of is the URL id whose body this one repeats, or 0. Returns
- * the page id in *page_id. */
+ * the page id in *page_id when page_id is not NULL. */
 int store_page_add(struct store *s, int64_t url_id,
                    const struct fetch_result *fr, const struct parse_result *pr,
                    int64_t duplicate_of, int64_t *page_id);

@@ -46,6 +46,8 @@ static const struct url_case cases[] = {
     {"https://h.test/a", "tel:+123", NULL, URL_ESCHEME},
     {"https://h.test/a", "data:text/html,hi", NULL, URL_ESCHEME},
     {"https://h.test/a", "http://H.TEST:80/", "http://h.test/", 0},
+    {"http://h.test/d/p.html?q=1", "", "http://h.test/d/p.html?q=1", 0},
+    {"http://h.test/d/p.html?q=1", " \t ", "http://h.test/d/p.html?q=1", 0},
     {"https://h.test/a", "caf\xc3\xa9", "https://h.test/caf%C3%A9", 0},
 };
 
