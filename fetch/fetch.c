@@ -39,7 +39,7 @@ struct transfer {
     size_t bytes;                 /* decoded body bytes received */
     struct transfer *prev, *next; /* the fetcher's list of transfers */
     struct buf body;
-    struct hash64_state hash;
+    struct body_hash hash;
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -73,7 +73,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     }
     size_t room = t->body.max > t->bytes ? t->body.max - t->bytes : 0;
     size_t take = len < room ? len : room;
-    hash64_update(&t->hash, data, take);
+    body_hash_update(&t->hash, data, take);
     if (t->keep_body)
         buf_append(&t->body, data, take);
     t->bytes += take;
@@ -107,7 +107,7 @@ static void start_transfer(struct fetcher *f, uint64_t job,
     t->job = job;
     t->kind = m->kind;
     buf_init(&t->body, (size_t)cfg->max_body_bytes);
-    hash64_init(&t->hash);
+    body_hash_init(&t->hash);
     CURL *e = curl_easy_init();
     if (!e)
         abort();
@@ -203,7 +203,7 @@ static void finish_transfer(struct fetcher *f, struct transfer *t,
         .ttfb_us = info_us(e, CURLINFO_STARTTRANSFER_TIME_T),
         .total_us = total_us,
         .sent_at_us = sent_at_us,
-        .body_hash = hash64_final(&t->hash),
+        .body_hash = body_hash_final(&t->hash),
         .n_bytes = (int64_t)t->bytes,
         .body = t->body.data,
         .body_len = t->body.len,

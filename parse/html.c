@@ -14,10 +14,11 @@
  * first byte iconv refuses (one undefined byte in a windows-1252 page loses
  * the rest of the page, and the error is printed on stderr), and a NUL
  * inside an attribute derails its tokenizer. The in-document hints are
- * read by a short prescan instead (libxml2 again, over the first 64 KiB).
+ * read by a short prescan instead (libxml2 again, over the first 64 KiB at
+ * most: it stops at the first declaration).
  *
- * Owns, for one call: the libxml2 contexts (created and freed in
- * sax_run), the iconv descriptor and decode buffer (struct decoder), the
+ * Owns, for one call: the libxml2 contexts (created in session_init, freed
+ * in sax_run), the iconv descriptor and decode buffer (struct decoder), the
  * base URL, a per-page cache of href resolutions and the link dedupe sets
  * (struct extract). Nothing survives the call; we never call
  * xmlCleanupParser.
@@ -48,6 +49,7 @@
 
 #define CHUNK_BYTES (64 * 1024)   /* body bytes decoded and fed per step */
 #define PRESCAN_BYTES (64 * 1024) /* where we look for <meta charset> */
+#define PRESCAN_STEP_BYTES 1024   /* decoded per step of the prescan */
 #define SNIFF_BYTES 1024          /* looked at by the binary test */
 #define TITLE_MAX_BYTES 1024
 #define LABEL_MAX 40 /* longest charset label we accept */
@@ -115,23 +117,69 @@ static int utf8_char(const unsigned char *s, size_t n, size_t *len)
     return 1;
 }
 
+/* Runs of ASCII are most of a page: they are found a word at a time. */
+#define BYTES_01 0x0101010101010101ULL
+#define BYTES_80 0x8080808080808080ULL
+
+/* Length of the longest prefix of p without a byte over 0x7F. */
+static size_t ascii_len(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (w & BYTES_80)
+            break;
+    }
+    while (i < n && p[i] < 0x80)
+        i++;
+    return i;
+}
+
+/* The same without a NUL byte either. When no byte of w has its top bit
+ * set, w - BYTES_01 has one only if some byte of w is 0. */
+static size_t ascii_nonul_len(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if ((w | (w - BYTES_01)) & BYTES_80)
+            break;
+    }
+    while (i < n && p[i] != 0 && p[i] < 0x80)
+        i++;
+    return i;
+}
+
+/* Length of the longest prefix of p that is well-formed UTF-8 and ends on a
+ * character boundary. */
+static size_t utf8_valid_len(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    for (;;) {
+        i += ascii_len(p + i, n - i);
+        size_t k;
+        if (i == n || utf8_char(p + i, n - i, &k) <= 0)
+            return i;
+        i += k;
+    }
+}
+
 /* True when p is well-formed UTF-8, allowing a cut character at the end (a
  * body stopped at max_body_bytes). */
 static int utf8_is_valid(const unsigned char *p, size_t n)
 {
     size_t i = 0;
-    while (i < n) {
-        if (p[i] < 0x80) {
-            i++;
-            continue;
-        }
+    for (;;) {
+        i += ascii_len(p + i, n - i);
+        if (i == n)
+            return 1;
         size_t k;
-        int r = utf8_char(p + i, n - i, &k);
-        if (r == 0)
+        if (utf8_char(p + i, n - i, &k) == 0)
             return 0;
         i += k;
     }
-    return 1;
 }
 
 /* Appends well-formed UTF-8 to b; at the cap, keeps the longest prefix that
@@ -154,18 +202,10 @@ static int put_utf8(struct buf *b, const unsigned char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        size_t start = i, k;
-        while (i < n) {
-            if (p[i] < 0x80) {
-                i++;
-                continue;
-            }
-            if (utf8_char(p + i, n - i, &k) <= 0)
-                break;
-            i += k;
-        }
-        if (i > start && put_valid(b, (const char *)p + start, i - start) < 0)
+        size_t k = utf8_valid_len(p + i, n - i);
+        if (k > 0 && put_valid(b, (const char *)p + i, k) < 0)
             return -E2BIG;
+        i += k;
         if (i == n)
             break;
         utf8_char(p + i, n - i, &k);
@@ -209,6 +249,54 @@ static int is_blank(unsigned char c)
     return c <= 0x20 || c == 0x7F;
 }
 
+/* The top bit of each byte of w that equals c (rep is c in every byte).
+ * Exact: no byte borrows from or carries into another. */
+static uint64_t bytes_equal(uint64_t w, uint64_t rep)
+{
+    uint64_t x = w ^ rep;
+    return ~(((x & ~BYTES_80) + ~BYTES_80) | x) & BYTES_80;
+}
+
+/* The same for the bytes below 0x20. */
+static uint64_t bytes_below_20(uint64_t w)
+{
+    return ~(((w & ~BYTES_80) + 0x6060606060606060ULL) | w) & BYTES_80;
+}
+
+/* The end of the run of words joined by single spaces that starts at p
+ * (p[0] is not blank): the first blank byte that is not one space between
+ * two words. *bits gets the OR of the run's bytes. Goes 8 bytes at a time
+ * while all 8 are in the run: no blank other than a space, no two spaces
+ * in a row, none last (the byte after it decides). */
+static size_t run_end(const unsigned char *p, size_t n, uint64_t *bits)
+{
+    size_t j = 0;
+    uint64_t seen = 0;
+    while (j < n) {
+        if (n - j >= 8 && p[j + 7] != ' ') {
+            uint64_t w;
+            memcpy(&w, p + j, 8);
+            uint64_t sp = bytes_equal(w, 0x2020202020202020ULL);
+            if (!(bytes_below_20(w) | bytes_equal(w, 0x7F7F7F7F7F7F7F7FULL) |
+                  (sp & (sp >> 8)))) {
+                seen |= w;
+                j += 8;
+                continue;
+            }
+        }
+        if (is_blank(p[j]) &&
+            !(p[j] == ' ' && j + 1 < n && !is_blank(p[j + 1])))
+            break;
+        seen |= p[j];
+        j++;
+    }
+    *bits = seen;
+    return j;
+}
+
+/* Words joined by single spaces come out as they went in: such a run is
+ * appended in one piece when it is well-formed and fits. Anything else
+ * (ill-formed bytes, the run that reaches the cap) goes a word at a time. */
 static void sink_add(struct text_sink *s, const unsigned char *p, size_t n)
 {
     size_t i = 0;
@@ -218,10 +306,22 @@ static void sink_add(struct text_sink *s, const unsigned char *p, size_t n)
             i++;
             continue;
         }
-        size_t j = i;
+        size_t space = s->want_space && s->b.len > 0;
+        uint64_t bits;
+        size_t j = i + run_end(p + i, n - i, &bits);
+        if (space + (j - i) <= s->b.max - s->b.len &&
+            (!(bits & BYTES_80) || utf8_valid_len(p + i, j - i) == j - i)) {
+            if (space)
+                buf_append(&s->b, " ", 1);
+            buf_append(&s->b, p + i, j - i);
+            s->want_space = 0;
+            i = j;
+            continue;
+        }
+        j = i;
         while (j < n && !is_blank(p[j]))
             j++;
-        if (s->want_space && s->b.len > 0) {
+        if (space) {
             size_t first;
             if (utf8_char(p + i, j - i, &first) <= 0)
                 first = 3; /* it will be U+FFFD */
@@ -440,13 +540,16 @@ static size_t decode_utf8(struct decoder *d, size_t n, int is_last)
     const unsigned char *in = (const unsigned char *)d->p;
     size_t i = 0, o = 0;
     while (i < n) {
-        if (in[i] < 0x80) {
-            if (in[i])
-                d->out[o++] = (char)in[i];
+        size_t k = ascii_nonul_len(in + i, n - i);
+        memcpy(d->out + o, in + i, k);
+        o += k;
+        i += k;
+        if (i == n)
+            break;
+        if (in[i] == 0) {
             i++;
             continue;
         }
-        size_t k;
         int r = utf8_char(in + i, n - i, &k);
         if (r < 0 && !is_last)
             break;
@@ -526,7 +629,8 @@ static int decoder_next(struct decoder *d)
  * bounded. Links and text are read as before; only the nesting is lost.
  *
  * A page that needs more than MAX_RESTARTS fresh contexts is hostile, and
- * the rest of it is dropped. */
+ * the rest of it is dropped. A handler that has what it wants ends the
+ * parse at once with session_stop. */
 #define FEED_BYTES 4096
 #define MAX_DEPTH 1024
 #define MAX_RESTARTS 10000
@@ -536,7 +640,7 @@ struct sax_session {
     void *user;
     htmlParserCtxtPtr ctxt;
     int n_restarts;
-    int is_done; /* gave up: out of restarts */
+    int is_done; /* out of restarts, or stopped by the handler */
 };
 
 /* The handler has no startDocument, so libxml2 builds no tree. */
@@ -556,6 +660,23 @@ static void parser_free(htmlParserCtxtPtr ctxt)
         xmlFreeDoc(ctxt->myDoc);
     ctxt->myDoc = NULL;
     htmlFreeParserCtxt(ctxt);
+}
+
+static void session_init(struct sax_session *s, htmlSAXHandler *sax, void *user)
+{
+    s->sax = sax;
+    s->user = user;
+    s->ctxt = parser_new(sax, user);
+    s->n_restarts = 0;
+    s->is_done = 0;
+}
+
+/* For a handler, from inside a callback: no more callbacks, nothing more
+ * is read. xmlStopParser leaves the context empty and safe to free. */
+static void session_stop(struct sax_session *s)
+{
+    s->is_done = 1;
+    xmlStopParser(s->ctxt);
 }
 
 /* Replaces the context with a fresh one, first closing (for the handler)
@@ -605,6 +726,8 @@ static void session_feed(struct sax_session *s, const char *p, size_t n,
         return;
     for (;;) {
         htmlParseChunk(s->ctxt, p, (int)n, terminate);
+        if (s->is_done)
+            break; /* session_stop */
         int is_stopped = s->ctxt->instate == XML_PARSER_EOF;
         if (!is_stopped && s->ctxt->nameNr <= MAX_DEPTH)
             break;
@@ -632,28 +755,25 @@ static void session_feed(struct sax_session *s, const char *p, size_t n,
     free(carry);
 }
 
-/* Runs the parser over everything d yields, or until *stop, in slices cut
- * on character boundaries. */
-static void sax_run(htmlSAXHandler *sax, void *user, struct decoder *d,
-                    const int *stop)
+/* Runs the parser over everything d yields, or until it is done, in slices
+ * cut on character boundaries; then frees its context. */
+static void sax_run(struct sax_session *s, struct decoder *d)
 {
-    struct sax_session s = {sax, user, parser_new(sax, user), 0, 0};
-    while (!*stop && !s.is_done && decoder_next(d)) {
+    while (!s->is_done && decoder_next(d)) {
         size_t at = 0;
-        while (at < d->out_len && !*stop) {
+        while (at < d->out_len && !s->is_done) {
             size_t n = d->out_len - at;
             if (n > FEED_BYTES) {
                 n = FEED_BYTES;
                 while (n > 1 && ((unsigned char)d->out[at + n] & 0xC0) == 0x80)
                     n--;
             }
-            session_feed(&s, d->out + at, n, 0);
+            session_feed(s, d->out + at, n, 0);
             at += n;
         }
     }
-    if (!*stop)
-        session_feed(&s, NULL, 0, 1);
-    parser_free(s.ctxt);
+    session_feed(s, NULL, 0, 1); /* nothing when done */
+    parser_free(s->ctxt);
 }
 
 static const char *attr_get(const xmlChar **atts, const char *name)
@@ -692,6 +812,7 @@ static int has_token(const char *list, const char *token, const char *seps)
 /* ---- the charset prescan ---- */
 
 struct prescan {
+    struct sax_session *session;
     int is_found;
     char label[LABEL_MAX + 1];
 };
@@ -704,12 +825,14 @@ static void prescan_start(void *ctx, const xmlChar *name, const xmlChar **atts)
     const char *cs = attr_get(atts, "charset");
     if (cs) {
         ps->is_found = label_clean(cs, strlen(cs), ps->label) == 0;
-        return;
+    } else {
+        const char *equiv = attr_get(atts, "http-equiv");
+        const char *content = attr_get(atts, "content");
+        if (equiv && content && is_word(equiv, "content-type"))
+            ps->is_found = charset_param(content, ps->label) == 0;
     }
-    const char *equiv = attr_get(atts, "http-equiv");
-    const char *content = attr_get(atts, "content");
-    if (equiv && content && is_word(equiv, "content-type"))
-        ps->is_found = charset_param(content, ps->label) == 0;
+    if (ps->is_found)
+        session_stop(ps->session); /* the first usable one counts */
 }
 
 /* The charset the document declares in <meta charset> or <meta
@@ -720,13 +843,16 @@ static int prescan_label(const char *p, size_t n, char label[LABEL_MAX + 1])
 {
     struct charset utf8 = {(iconv_t)-1, 1};
     struct decoder d;
-    struct prescan ps = {0, ""};
+    struct sax_session s;
+    struct prescan ps = {&s, 0, ""};
     htmlSAXHandler sax;
     memset(&sax, 0, sizeof sax);
     sax.startElement = prescan_start;
+    /* Decoded in small steps: the declaration is usually in the first. */
     decoder_init(&d, &utf8, p, n < PRESCAN_BYTES ? n : PRESCAN_BYTES,
-                 CHUNK_BYTES);
-    sax_run(&sax, &ps, &d, &ps.is_found);
+                 PRESCAN_STEP_BYTES);
+    session_init(&s, &sax, &ps);
+    sax_run(&s, &d);
     decoder_release(&d);
     if (!ps.is_found)
         return -1;
@@ -1073,9 +1199,17 @@ static const struct tag tags[] = {
     {"wbr", TAG_INLINE, 0, NULL},
 };
 
+/* Names are a few letters: comparing here beats a call to strcmp. */
 static int tag_cmp(const void *key, const void *elem)
 {
-    return strcmp(key, ((const struct tag *)elem)->name);
+    const unsigned char *a = key;
+    const unsigned char *b =
+        (const unsigned char *)((const struct tag *)elem)->name;
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a - *b;
 }
 
 /* libxml2's HTML parser gives element names in lower case. */
@@ -1348,9 +1482,9 @@ static int is_wide_text(const char *p, size_t n, const char *content_type)
 static void parse_body(struct extract *st, const char *body, size_t len,
                        const char *content_type)
 {
-    static const int never = 0;
     struct charset cs;
     struct decoder d;
+    struct sax_session s;
     htmlSAXHandler sax;
     size_t skip;
     xmlInitParser();
@@ -1361,7 +1495,8 @@ static void parse_body(struct extract *st, const char *body, size_t len,
     sax.endElement = on_end;
     sax.characters = on_text;
     sax.ignorableWhitespace = on_text;
-    sax_run(&sax, st, &d, &never);
+    session_init(&s, &sax, st);
+    sax_run(&s, &d);
     decoder_release(&d);
     charset_close(&cs);
 }

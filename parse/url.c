@@ -19,6 +19,12 @@
 
 struct url_base {
     CURLU *h;
+    /* What a same-document reference resolves to, worked out on first
+     * use (see resolve_self). */
+    int is_self_known;
+    int has_host;
+    int self_rc;
+    char *self; /* when self_rc is 0: the base, normalized, without a cap */
 };
 
 static int is_c0_or_space(unsigned char c)
@@ -86,15 +92,18 @@ int url_is_unreserved(int c)
 static void canonical_escapes(struct buf *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    for (; *s; s++) {
-        if (*s != '%') {
-            buf_append(out, s, 1);
-            continue;
-        }
+    while (*s) {
+        const char *pct = strchr(s, '%');
+        size_t k = pct ? (size_t)(pct - s) : strlen(s);
+        buf_append(out, s, k); /* up to the next '%' as it is */
+        s += k;
+        if (!*s)
+            break;
         int hi = url_hexval((unsigned char)s[1]);
         int lo = hi < 0 ? -1 : url_hexval((unsigned char)s[2]);
         if (lo < 0) {
             buf_append(out, "%25", 3);
+            s++;
             continue;
         }
         int c = hi * 16 + lo;
@@ -105,8 +114,13 @@ static void canonical_escapes(struct buf *out, const char *s)
             char esc[3] = {'%', hex[hi], hex[lo]};
             buf_append(out, esc, 3);
         }
-        s += 2;
+        s += 3;
     }
+}
+
+static int is_http_scheme(const char *scheme)
+{
+    return strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0;
 }
 
 static int scheme_ok(CURLU *h)
@@ -114,7 +128,7 @@ static int scheme_ok(CURLU *h)
     char *scheme = NULL;
     if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
         return 0;
-    int ok = strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0;
+    int ok = is_http_scheme(scheme);
     curl_free(scheme);
     return ok;
 }
@@ -122,15 +136,16 @@ static int scheme_ok(CURLU *h)
 /* Builds the normalized string from a parsed handle. */
 static int assemble(CURLU *h, size_t max_len, char **out)
 {
-    if (!scheme_ok(h))
-        return URL_ESCHEME;
     int rc = URL_EINVALID;
     char *host = NULL, *path = NULL, *query = NULL, *port = NULL;
     char *scheme = NULL;
     struct buf b;
     buf_init(&b, (size_t)-1 / 2);
-    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+    if (curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        !is_http_scheme(scheme)) {
+        rc = URL_ESCHEME;
         goto out;
+    }
     if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
         goto out;
     if (curl_url_get(h, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT) !=
@@ -232,7 +247,7 @@ struct url_base *url_base_new(const char *base)
         curl_url_cleanup(h);
         return NULL;
     }
-    struct url_base *b = xmalloc(sizeof *b);
+    struct url_base *b = xcalloc(1, sizeof *b);
     b->h = h;
     return b;
 }
@@ -242,19 +257,60 @@ void url_base_free(struct url_base *b)
     if (!b)
         return;
     curl_url_cleanup(b->h);
+    free(b->self);
     free(b);
 }
 
-int url_resolve(const struct url_base *base, const char *ref, size_t max_len,
+/* "", "#top": a reference to the document itself, once cleaned. */
+static int is_same_document(const char *ref)
+{
+    while (*ref && is_c0_or_space((unsigned char)*ref))
+        ref++;
+    return *ref == '#' || *ref == '\0';
+}
+
+/* What parse_into and assemble make of a same-document reference, worked
+ * out once per base (pages link to "#top" and the like a lot). Returns 1
+ * with the result in *rc (and *out), or 0 when the base has no host:
+ * parse_into then reads the reference as a URL of its own. */
+static int resolve_self(struct url_base *b, size_t max_len, char **out, int *rc)
+{
+    if (!b->is_self_known) {
+        b->is_self_known = 1;
+        b->has_host = h_has_url(b->h);
+        if (!b->has_host)
+            return 0;
+        CURLU *h = curl_url_dup(b->h);
+        if (!h)
+            abort();
+        b->self_rc = parse_into(h, "");
+        if (b->self_rc == 0)
+            b->self_rc = assemble(h, (size_t)-1 / 2, &b->self);
+        curl_url_cleanup(h);
+    }
+    if (!b->has_host)
+        return 0;
+    *rc = b->self_rc;
+    if (*rc == 0 && strlen(b->self) > max_len)
+        *rc = URL_ETOOLONG;
+    if (*rc == 0)
+        *out = xstrdup(b->self);
+    return 1;
+}
+
+int url_resolve(struct url_base *base, const char *ref, size_t max_len,
                 char **out)
 {
     /* A reference far over the cap cannot shrink below it: skip the work. */
     if (strlen(ref) > max_len * 4 + 64)
         return URL_ETOOLONG;
+    int rc;
+    if (base && is_same_document(ref) && resolve_self(base, max_len, out, &rc))
+        return rc;
     CURLU *h = base ? curl_url_dup(base->h) : curl_url();
     if (!h)
         abort();
-    int rc = parse_into(h, ref);
+    rc = parse_into(h, ref);
     if (rc == 0)
         rc = assemble(h, max_len, out);
     curl_url_cleanup(h);

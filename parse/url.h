@@ -35,8 +35,9 @@ void url_base_free(struct url_base *b);
 
 /* Resolves ref (an href or a full URL) against base (NULL: ref must be
  * absolute) and normalizes it. On success *out is the new URL (caller
- * frees) and the result is 0; otherwise a url_error and *out is untouched. */
-int url_resolve(const struct url_base *base, const char *ref, size_t max_len,
+ * frees) and the result is 0; otherwise a url_error and *out is untouched.
+ * The base keeps what a same-document reference ("#top") resolves to. */
+int url_resolve(struct url_base *base, const char *ref, size_t max_len,
                 char **out);
 /* The same with a base given as a string (NULL for none). */
 int url_normalize(const char *ref, const char *base, size_t max_len,

@@ -460,6 +460,107 @@ TEST(html_text_cap_utf8)
     parse_result_release(&r);
 }
 
+/* The text as the rules say, worked out simply: runs of blanks become one
+ * space, none at either end; at the cap, a space goes only with the
+ * character after it, and a word is cut on a character boundary. Input
+ * is well-formed UTF-8. */
+static void collapse_ref(const char *in, size_t cap, char *out)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)in;
+    while (*p) {
+        while (*p && (*p <= 0x20 || *p == 0x7F))
+            p++;
+        if (!*p)
+            break;
+        size_t n = 0;
+        while (p[n] && !(p[n] <= 0x20 || p[n] == 0x7F))
+            n++;
+        size_t first = p[0] < 0x80 ? 1 : p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
+        if (o > 0) {
+            if (cap - o < 1 + first)
+                break;
+            out[o++] = ' ';
+        }
+        size_t k = n <= cap - o ? n : cap - o;
+        while (k < n && k > 0 && (p[k] & 0xC0) == 0x80)
+            k--;
+        memcpy(out + o, p, k);
+        o += k;
+        if (k < n)
+            break;
+        p += n;
+    }
+    out[o] = '\0';
+}
+
+/* Word-sized runs, blanks of every kind and characters of every length,
+ * at every alignment, with and without a cap. */
+TEST(html_text_collapse_random)
+{
+    static const char *const pieces[] = {
+        "a",
+        "bc",
+        "def",
+        "ghij",
+        "klmno",
+        "pqrstuvwxyz0123",
+        " ",
+        " ",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        " \n ",
+        "\xC3\xA9",
+        "\xE2\x82\xAC",
+        "\xF0\x9F\x98\x80",
+        ".",
+        "!?",
+        "-_-",
+    };
+    unsigned seed = 12345;
+    char body[1200], html[1300], want[1300];
+    for (int iter = 0; iter < 400; iter++) {
+        size_t n = 0;
+        int k = (int)(iter % 97);
+        for (int i = 0; i < k; i++) {
+            seed = seed * 1103515245 + 12345;
+            const char *piece =
+                pieces[(seed >> 16) % (sizeof pieces / sizeof pieces[0])];
+            size_t len = strlen(piece);
+            memcpy(body + n, piece, len);
+            n += len;
+        }
+        body[n] = '\0';
+        snprintf(html, sizeof html, "<p>%s</p>", body);
+        struct html_options opt = default_opt;
+        opt.max_text_bytes = iter % 3 == 0 ? (size_t)(iter % 50) : 4096;
+        struct parse_result r;
+        extract_with(html, strlen(html), "text/html; charset=utf-8", &opt, &r);
+        collapse_ref(body, opt.max_text_bytes, want);
+        if (strcmp(r.text, want) != 0)
+            check_fail(__FILE__, __LINE__, "iter %d: \"%s\" != \"%s\"", iter,
+                       r.text, want);
+        parse_result_release(&r);
+    }
+}
+
+/* Blanks other than spaces, and ill-formed bytes, inside a long run.
+ * (libxml2 drops the C0 control; DEL is a blank like the others.) */
+TEST(html_text_run_breaks)
+{
+    struct parse_result r;
+    extract("<p>aaaa bbbb cccc dddd\x01"
+            "eeee ffff gggg hhhh\x7Fiiii jjjj  kkkk llll \xFFmmmm nnnn "
+            "oooo\xE2\x82 pppp</p>",
+            "text/html; charset=utf-8", &r);
+    check_result(&r);
+    CHECK_STR(r.text, "aaaa bbbb cccc ddddeeee ffff gggg hhhh iiii jjjj kkkk "
+                      "llll \xEF\xBF\xBDmmmm nnnn oooo\xEF\xBF\xBD pppp");
+    parse_result_release(&r);
+}
+
 /* ---- meta ---- */
 
 struct robots_case {
@@ -837,6 +938,37 @@ TEST(html_header_beats_meta)
             "text/html; charset=x-no-such-charset", &r);
     CHECK_STR(r.title, "\xE2\x80\x9C");
     parse_result_release(&r);
+}
+
+/* The first declaration that can be used counts, wherever the prescan's
+ * steps cut the document. */
+TEST(html_prescan_first_declaration)
+{
+    struct parse_result r;
+    extract("<meta charset=windows-1252><meta charset=koi8-r>"
+            "<title>\x93</title>",
+            NULL, &r);
+    CHECK_STR(r.title, "\xE2\x80\x9C");
+    parse_result_release(&r);
+
+    extract("<meta charset=\"\"><meta charset=windows-1252>"
+            "<title>\x93</title>",
+            NULL, &r);
+    CHECK_STR(r.title, "\xE2\x80\x9C");
+    parse_result_release(&r);
+
+    /* a declaration straddling each step boundary, or past the first */
+    static char html[4200];
+    for (size_t at = 1000; at < 4100; at += at < 1100 || at > 3000 ? 1 : 97) {
+        memset(html, ' ', at);
+        memcpy(html, "<head>", 6);
+        static const char tail[] = "<meta charset=koi8-r><title>\xC1</title>";
+        memcpy(html + at, tail, sizeof tail);
+        extract(html, NULL, &r);
+        if (strcmp(r.title, "\xD0\xB0") != 0)
+            check_fail(__FILE__, __LINE__, "at %zu: \"%s\"", at, r.title);
+        parse_result_release(&r);
+    }
 }
 
 TEST(html_undeclared_charset)

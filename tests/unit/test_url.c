@@ -95,3 +95,56 @@ TEST(url_parts)
     CHECK_STR(url_path(u), "/a/b?c");
     CHECK_STR(url_path("http://h.test"), "/");
 }
+
+/* Same-document references are worked out once per base: every later one,
+ * and each cap, must get what a fresh base gives. */
+TEST(url_same_document_reused)
+{
+    static const char *const refs[] = {"#a", "", " #b ", "\t", "#", "#a"};
+    const char *base = "HTTP://H.test:80/d/p%7e.html?q=1#frag";
+    struct url_base *b = url_base_new(base);
+    CHECK(b != NULL);
+    for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+        char *got = NULL, *want = NULL;
+        CHECK_INT(url_resolve(b, refs[i], URL_MAX_DEFAULT, &got), 0);
+        CHECK_INT(url_normalize(refs[i], base, URL_MAX_DEFAULT, &want), 0);
+        CHECK_STR(got, "http://h.test/d/p~.html?q=1");
+        CHECK_STR(got, want);
+        free(got);
+        free(want);
+    }
+    /* "http://h.test/d/p~.html?q=1" is 27 bytes */
+    char *got = NULL;
+    CHECK_INT(url_resolve(b, "#x", 26, &got), URL_ETOOLONG);
+    CHECK(got == NULL);
+    CHECK_INT(url_resolve(b, "#x", 27, &got), 0);
+    CHECK_STR(got, "http://h.test/d/p~.html?q=1");
+    free(got);
+    /* other references are not taken for the document */
+    CHECK_INT(url_resolve(b, "x#y", URL_MAX_DEFAULT, &got), 0);
+    CHECK_STR(got, "http://h.test/d/x");
+    free(got);
+    CHECK_INT(url_resolve(b, "?r#y", URL_MAX_DEFAULT, &got), 0);
+    CHECK_STR(got, "http://h.test/d/p~.html?r");
+    free(got);
+    url_base_free(b);
+}
+
+TEST(url_escapes_canonical)
+{
+    static const struct url_case esc[] = {
+        {NULL, "http://h.test/%", "http://h.test/%25", 0},
+        {NULL, "http://h.test/%4", "http://h.test/%254", 0},
+        {NULL, "http://h.test/a%41%42b%2f%2F%7e%zz%",
+         "http://h.test/aABb%2F%2F~%25zz%25", 0},
+        {NULL, "http://h.test/?%61=%3d%%", "http://h.test/?a=%3D%25%25", 0},
+        {NULL, "http://h.test/plain/path?and=query",
+         "http://h.test/plain/path?and=query", 0},
+    };
+    for (size_t i = 0; i < sizeof esc / sizeof esc[0]; i++) {
+        char *got = NULL;
+        CHECK_INT(url_normalize(esc[i].ref, NULL, URL_MAX_DEFAULT, &got), 0);
+        CHECK_STR(got, esc[i].want);
+        free(got);
+    }
+}
