@@ -19,6 +19,7 @@ int cmd_robots(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_search(int argc, char **argv);
+int cmd_index(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_links(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

@@ -4,12 +4,15 @@
  *   crawler stats  [--db FILE] [--json]
  *   crawler query  [--db FILE] [--csv|--json] SQL
  *   crawler search [--db FILE] [--limit N] [--csv|--json] QUERY
+ *   crawler index  [--db FILE]
  *   crawler export [--db FILE] --format jsonl|csv [--table pages|links|urls]
  *   crawler links  [--db FILE] URL [--in|--out] [--csv|--json]
  *
  * Each opens the database read-only (store/query.h) and prints rows as they
- * arrive: memory does not grow with the result, except that the aligned
- * table holds back its first TABLE_SAMPLE_ROWS rows to size its columns.
+ * arrive; search and index also write, when no crawl holds the database,
+ * to bring the search index up to date (store/text.c says why it lags): memory
+ * does not grow with the result, except that the aligned table holds back its
+ * first TABLE_SAMPLE_ROWS rows to size its columns.
  *
  * Output contract (scripts rely on it): CSV is RFC 4180 (CRLF line ends,
  * fields quoted when they hold a comma, quote, CR or LF; NULL is an empty
@@ -755,7 +758,83 @@ int cmd_query(int argc, char **argv)
     return rc != 0 ? 1 : status;
 }
 
-/* --- crawler search ------------------------------------------------------ */
+/* --- crawler index and search: the search index ------------------------- */
+
+#define INDEX_TX_PAGES 1000 /* texts indexed per transaction */
+
+/* Indexes every stored text the search index does not cover yet. 0 when
+ * it is up to date, STORE_EBUSY when a crawl holds the database (it indexes
+ * them itself when idle), <0 with a message printed otherwise. *n gets the
+ * number of texts still to index before the call. */
+static int index_update(const char *path, struct store *ro, int64_t *n)
+{
+    *n = 0;
+    if (store_text_pending(ro, n) < 0) {
+        fprintf(stderr, "crawler: %s: cannot read the search index: %s\n", path,
+                store_errmsg(ro));
+        return STORE_EFAIL;
+    }
+    if (*n == 0)
+        return 0;
+    char err[512];
+    struct store *w = NULL;
+    int rc = store_open(path, STORE_WRITE, &w, err, sizeof err);
+    if (rc == STORE_EBUSY)
+        return rc;
+    if (rc < 0) {
+        fprintf(stderr, "crawler: %s\n", err);
+        return rc;
+    }
+    if (isatty(fileno(stderr)))
+        fprintf(stderr, "crawler: indexing %lld pages for search\n",
+                (long long)*n);
+    do {
+        rc = store_begin(w);
+        if (rc == 0)
+            rc = store_text_index(w, INDEX_TX_PAGES);
+        if (rc >= 0 && store_commit(w) < 0)
+            rc = STORE_EFAIL;
+    } while (rc > 0);
+    if (rc < 0)
+        fprintf(stderr, "crawler: %s: cannot index text for search: %s\n", path,
+                store_errmsg(w));
+    store_close(w);
+    return rc;
+}
+
+static const struct spec index_spec = {
+    .name = "index",
+    .usage = "index [--db FILE]",
+    .help = "Brings the full-text index (the page_text table) up to date "
+            "with the text the\ncrawls stored. A crawl indexes when it is "
+            "idle and `crawler search` before it\nsearches; this is for "
+            "SQL that uses page_text MATCH directly.\n",
+    .allowed = ALLOW(OPT_DB),
+    .n_args = 0,
+};
+
+int cmd_index(int argc, char **argv)
+{
+    struct opts o;
+    int done;
+    int status = parse_opts(&index_spec, argc, argv, &o, &done);
+    if (status || done)
+        return status;
+    struct store *s = open_db(o.db);
+    if (!s)
+        return 1;
+    int64_t n;
+    int rc = index_update(o.db, s, &n);
+    if (rc == STORE_EBUSY)
+        fprintf(stderr,
+                "crawler: %s: a crawl is writing this database; it indexes "
+                "the %lld pages left when idle\n",
+                o.db, (long long)n);
+    else if (rc == 0 && n == 0)
+        fprintf(stderr, "crawler: %s: the search index is up to date\n", o.db);
+    store_close(s);
+    return rc < 0 ? 1 : 0;
+}
 
 static const struct spec search_spec = {
     .name = "search",
@@ -805,12 +884,19 @@ int cmd_search(int argc, char **argv)
     struct store *s = open_db(o.db);
     if (!s)
         return 1;
+    int64_t n_unindexed;
+    int rc = index_update(o.db, s, &n_unindexed);
+    if (rc == STORE_EBUSY)
+        fprintf(stderr,
+                "crawler: note: %lld pages are not searched yet: the crawl "
+                "writing %s indexes them when idle\n",
+                (long long)n_unindexed, o.db);
     int bold = o.format == OUT_TABLE && isatty(fileno(stdout));
     struct out out;
     out_init(&out, stdout, o.format);
-    int rc = store_search(s, o.arg, o.limit, bold ? "\033[1m" : "[",
-                          bold ? "\033[0m" : "]",
-                          o.format == OUT_TABLE ? search_row : out_row, &out);
+    rc = store_search(s, o.arg, o.limit, bold ? "\033[1m" : "[",
+                      bold ? "\033[0m" : "]",
+                      o.format == OUT_TABLE ? search_row : out_row, &out);
     if (rc < 0 && rc != OUT_EWRITE)
         fail_quoting(o.arg, store_errmsg(s));
     status = out_finish(&out);

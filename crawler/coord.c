@@ -64,6 +64,9 @@
 #define MAX_BACKOFF_MS (5LL * 60 * 1000)
 #define MAX_RETRY_AFTER_MS (3600LL * 1000)
 #define SEEN_CACHE_SLOTS ((size_t)1 << 20)
+/* Texts indexed for search each time the loop has been idle: a few ms of
+ * work, so a host that became due meanwhile waits that much at most. */
+#define INDEX_BATCH 8
 #define ROBOTS_JOB_BIT (1ULL << 62)
 /* libcurl's CURLE_TOO_MANY_REDIRECTS; curl.h stays in fetch/ (STYLE). */
 #define CURLE_TOO_MANY_REDIRECTS_CODE 47
@@ -95,9 +98,10 @@ struct coord {
     struct imap parsing; /* body hash -> the job parsing that body */
     struct job *parse_head, *parse_tail;
     int n_parse_queued;
-    int64_t *seen;      /* hash cache in front of urls.hash */
-    int64_t n_finished; /* pages done or failed, all runs */
-    int n_page_jobs;    /* pages being fetched or parsed */
+    int64_t *seen;       /* hash cache in front of urls.hash */
+    int64_t n_finished;  /* pages done or failed, all runs */
+    int64_t n_unindexed; /* texts stored but not yet in the search index */
+    int n_page_jobs;     /* pages being fetched or parsed */
     int64_t last_commit_ms;
     int stopping;
     int64_t stop_deadline_ms;
@@ -692,9 +696,11 @@ static void on_parse_result(struct coord *c, struct child *ch,
     pr.meta_robots |= html_robots_directives(j->fr.x_robots_tag);
     int64_t page_id;
     record_page(c, j, &j->fr, &pr, 0, &page_id);
-    if (!(pr.meta_robots & META_NOINDEX) && (*pr.title || *pr.text))
+    if (!(pr.meta_robots & META_NOINDEX) && (*pr.title || *pr.text)) {
         check_store(c, store_text_add(c->store, page_id, pr.title, pr.text),
-                    "index text");
+                    "store text");
+        c->n_unindexed++;
+    }
     record_links(c, j, &pr, !(pr.meta_robots & META_NOFOLLOW));
     parse_result_release(&pr);
     page_finish(c, j, URL_DONE, NULL);
@@ -1000,6 +1006,18 @@ static int64_t poll_timeout(struct coord *c, int64_t now)
     return t < 0 ? 0 : t;
 }
 
+/* Work for an idle loop: the search index catches up with the stored
+ * texts (store/text.c says why it lags). */
+static void index_some(struct coord *c)
+{
+    if (c->n_unindexed <= 0)
+        return;
+    begin(c);
+    int n = store_text_index(c->store, INDEX_BATCH);
+    check_store(c, n, "index text for search");
+    c->n_unindexed = n > 0 ? c->n_unindexed - n : 0;
+}
+
 static int crawl_done(const struct coord *c)
 {
     if (c->jobs.len > 0 || c->parse_head)
@@ -1059,6 +1077,8 @@ static void run_loop(struct coord *c)
             c->failed = 1;
             break;
         }
+        if (rc == 0 && timeout > 0)
+            index_some(c);
         if (pfd[0].revents & POLLIN) {
             char drain[64];
             while (read(sig_pipe[0], drain, sizeof drain) > 0)
@@ -1215,6 +1235,8 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     int64_t counts[URL_N_STATES] = {0};
     check_store(&c, store_url_counts(c.store, counts), "count URLs");
     c.n_finished = counts[URL_DONE] + counts[URL_FAILED];
+    check_store(&c, store_text_pending(c.store, &c.n_unindexed),
+                "count texts to index");
     /* The progress counters start here; loading hosts and adding seeds
      * count the queued URLs. */
     progress_init(&c.progress, cfg->quiet, now_ms());

@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"stats", cmd_stats, "summarize a crawl database"},
     {"query", cmd_query, "run one read-only SQL statement"},
     {"search", cmd_search, "full-text search of the crawled pages"},
+    {"index", cmd_index, "bring the full-text search index up to date"},
     {"export", cmd_export, "stream a table as JSON lines or CSV"},
     {"links", cmd_links, "the links of a page, or the pages linking to it"},
 };

@@ -24,6 +24,9 @@ enum stmt_id {
     ST_PAGE_BY_BODY,
     ST_LINK_ADD,
     ST_TEXT_ADD,
+    ST_TEXT_NEXT,
+    ST_TEXT_INDEX,
+    ST_TEXT_PENDING,
     ST_META_SET,
     ST_META_GET,
     ST_COUNT,
@@ -49,6 +52,9 @@ int db_fail(struct store *s);
 int db_create_views(struct store *s);
 /* Runs SQL text with no results; 0 or STORE_EFAIL (errmsg set). */
 int db_exec(struct store *s, const char *sql);
+/* 1 when the database has a table (or view) of that name, 0 when not, or
+ * STORE_EFAIL. */
+int db_has_table(struct store *s, const char *name);
 /* Binds NULL for a NULL or empty string, else the text. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *v);
 

@@ -1,6 +1,6 @@
 /*
- * results: pages, links and the full-text index. Runs in the coordinator,
- * inside the batched transaction the caller holds.
+ * results: pages and links. Runs in the coordinator, inside the batched
+ * transaction the caller holds.
  */
 #include "store/db.h"
 
@@ -77,17 +77,5 @@ int store_link_add(struct store *s, int64_t from_url_id, int64_t to_hash,
     sqlite3_bind_int64(st, 2, to_hash);
     sqlite3_bind_int(st, 3, (int)kind);
     sqlite3_bind_int(st, 4, (flags & LINK_NOFOLLOW) != 0);
-    return db_done(s, st);
-}
-
-int store_text_add(struct store *s, int64_t page_id, const char *title,
-                   const char *text)
-{
-    sqlite3_stmt *st = db_stmt(s, ST_TEXT_ADD);
-    if (!st)
-        return STORE_EFAIL;
-    sqlite3_bind_int64(st, 1, page_id);
-    db_bind_text(st, 2, title);
-    db_bind_text(st, 3, text);
     return db_done(s, st);
 }

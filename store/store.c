@@ -3,7 +3,8 @@
  * Runs in the coordinator (read-write, the only writer) and in the query
  * commands (read-only, alongside a running crawl thanks to WAL).
  *
- * Schema (version 1). Times are unix milliseconds in integer columns named
+ * Schema (version 2; version 1 kept the text inside page_text, see
+ * migrate_v1). Times are unix milliseconds in integer columns named
  * *_ms, and ISO 8601 UTC text in columns named *_at.
  *
  *   meta(key, value)          crawl metadata: schema version, options, runs
@@ -14,7 +15,10 @@
  *   pages(id, url_id, ...)    one row per fetch result
  *   links(from_id, to_hash)   edges from a fetched URL to a URL (by hash, so
  *                             recording an edge needs no lookup)
- *   page_text(title, text)    FTS5 over pages, rowid = pages.id
+ *   texts(page_id, ...)       title and visible text of each page that
+ *                             may be indexed (not noindex)
+ *   page_text(title, text)    FTS5 index over texts, rowid = pages.id;
+ *                             brought up to date lazily (store/text.c)
  *
  * Indexes and why:
  *   urls.hash UNIQUE          the URL-seen test (8-byte keys, not URL text)
@@ -40,7 +44,7 @@
 
 #include "crawler/xalloc.h"
 
-#define SCHEMA_VERSION "1"
+#define SCHEMA_VERSION "2"
 /* Stamped in the file header so that `file` and we can tell our databases
  * from any other SQLite file. */
 #define APPLICATION_ID 0x43524157 /* "CRAW" */
@@ -110,7 +114,10 @@ static const char schema_sql[] =
     " nofollow INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (from_id, to_hash, kind)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS links_to ON links(to_hash);"
-    "CREATE VIRTUAL TABLE IF NOT EXISTS page_text USING fts5(title, text);";
+    "CREATE TABLE IF NOT EXISTS texts("
+    " page_id INTEGER PRIMARY KEY, title TEXT, text TEXT);"
+    "CREATE VIRTUAL TABLE IF NOT EXISTS page_text USING fts5(title, text,"
+    " content='texts', content_rowid='page_id');";
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_HOST_FIND] = "SELECT id FROM hosts WHERE origin = ?1",
@@ -155,7 +162,12 @@ static const char *const stmt_sql[ST_COUNT] = {
         "INSERT OR IGNORE INTO links(from_id, to_hash, kind, nofollow)"
         " VALUES (?1, ?2, ?3, ?4)",
     [ST_TEXT_ADD] =
+        "INSERT INTO texts(page_id, title, text) VALUES (?1, ?2, ?3)",
+    [ST_TEXT_NEXT] = "SELECT page_id, title, text FROM texts"
+                     " WHERE page_id > ?1 ORDER BY page_id LIMIT ?2",
+    [ST_TEXT_INDEX] =
         "INSERT INTO page_text(rowid, title, text) VALUES (?1, ?2, ?3)",
+    [ST_TEXT_PENDING] = "SELECT count(*) FROM texts WHERE page_id > ?1",
     [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
@@ -233,6 +245,20 @@ static int pragma_int(struct store *s, const char *sql, int64_t *v)
     return rc == SQLITE_ROW ? 0 : db_fail(s);
 }
 
+int db_has_table(struct store *s, const char *name)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_schema WHERE name = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : db_fail(s);
+}
+
 /* Tells an empty new file, one of ours, and anything else apart. */
 static int check_identity(struct store *s, int writable, char *err,
                           size_t errlen, const char *path)
@@ -249,6 +275,27 @@ static int check_identity(struct store *s, int writable, char *err,
         return 1; /* new */
     snprintf(err, errlen, "%s: not a crawl database", path);
     return STORE_ENOTDB;
+}
+
+/* Version 1 kept the text inside page_text (FTS5 with its own content, and
+ * indexed as the crawl went). Version 2 keeps it in texts, which page_text
+ * indexes later: the text moves over and the index is rebuilt on demand
+ * (store_text_index). Inside the schema transaction. */
+static int migrate_v1(struct store *s)
+{
+    int64_t is_v1 = 0;
+    if (pragma_int(s,
+                   "SELECT count(*) FROM sqlite_schema WHERE name = "
+                   "'page_text' AND sql NOT LIKE '%content=%'",
+                   &is_v1) < 0)
+        return STORE_EFAIL;
+    if (!is_v1)
+        return 0;
+    return db_exec(s, "CREATE TABLE texts("
+                      " page_id INTEGER PRIMARY KEY, title TEXT, text TEXT);"
+                      "INSERT INTO texts(page_id, title, text)"
+                      " SELECT rowid, title, text FROM page_text;"
+                      "DROP TABLE page_text;");
 }
 
 /* The crawl lock: one writer per database file, held for the life of the
@@ -307,10 +354,13 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
                  APPLICATION_ID);
         if (db_exec(s, "PRAGMA journal_mode = WAL;") < 0 ||
             db_exec(s, "PRAGMA synchronous = NORMAL;") < 0 ||
-            db_exec(s, "BEGIN;") < 0 || db_exec(s, schema_sql) < 0 ||
-            db_create_views(s) < 0 || db_exec(s, sql) < 0 ||
-            db_exec(s, "INSERT OR IGNORE INTO meta VALUES "
-                       "('schema_version', " SCHEMA_VERSION ");") < 0 ||
+            db_exec(s, "BEGIN;") < 0 || migrate_v1(s) < 0 ||
+            db_exec(s, schema_sql) < 0 || db_create_views(s) < 0 ||
+            db_exec(s, sql) < 0 ||
+            db_exec(s,
+                    "INSERT INTO meta VALUES ('schema_version', " SCHEMA_VERSION
+                    ") ON CONFLICT(key) DO UPDATE"
+                    " SET value = excluded.value;") < 0 ||
             db_exec(s, "COMMIT;") < 0) {
             snprintf(err, errlen, "%s: cannot create the schema: %s", path,
                      s->errmsg);

@@ -156,8 +156,16 @@ int store_page_by_body(struct store *s, int64_t body_hash, int64_t url_id,
 /* One edge from a fetched URL to a URL hash. */
 int store_link_add(struct store *s, int64_t from_url_id, int64_t to_hash,
                    unsigned kind, unsigned flags);
-/* Full-text entry for a page. */
+/* --- Text and its full-text index (store/text.c) ------------------------ */
+
+/* Stores a page's title and text for search (indexed later). */
 int store_text_add(struct store *s, int64_t page_id, const char *title,
                    const char *text);
+/* Indexes up to max_pages stored texts that the full-text index does not
+ * cover yet, oldest first, in the caller's transaction. Returns how many
+ * (0: the index is up to date) or STORE_EFAIL. */
+int store_text_index(struct store *s, int max_pages);
+/* How many stored texts the index does not cover yet. */
+int store_text_pending(struct store *s, int64_t *n);
 
 #endif

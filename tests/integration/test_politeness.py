@@ -716,6 +716,10 @@ class MetaRobotsTest(PolitenessTestCase):
         self.assertEqual({k: flags.get(k) for k in expected_flags},
                          expected_flags, "pages (noindex, nofollow)")
 
+        # A crawl indexes text for search when idle; page_text MATCH below
+        # needs all of it.
+        index = self.run_crawler(["index", "--db", "crawl.db"])
+        self.assertEqual(index.proc.returncode, 0, index.stderr_tail())
         indexed = {url for (url,) in db.execute(
             "SELECT u.url FROM page_text t JOIN pages p ON p.id = t.rowid"
             " JOIN urls u ON u.id = p.url_id")}

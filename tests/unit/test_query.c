@@ -213,6 +213,7 @@ static void build_fixture(void)
         CHECK_INT(store_link_add(s, fx_links[i].from, url_hash(fx_links[i].to),
                                  fx_links[i].kind, fx_links[i].flags),
                   0);
+    CHECK(store_text_index(s, 1000) > 0); /* as `crawler search` does */
     CHECK_INT(store_commit(s), 0);
     store_close(s);
 }

@@ -1,6 +1,7 @@
 /*
  * Unit tests of the store (store/): URL insert-or-ignore, revival of
- * nofollow skips, leasing and requeueing, identity and the crawl lock.
+ * nofollow skips, leasing and requeueing, identity and the crawl lock, the
+ * search index catching up with the stored text.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,4 +136,41 @@ TEST(store_rejects_foreign_file_and_second_writer)
     CHECK(strstr(err, "not a crawl database") != NULL);
     unlink(junk);
     unlink("/tmp/crawler-unit-junk.db-lock");
+}
+
+/* The search index catches up in batches, oldest first, and knows where it
+ * stopped: across batches, transactions and a reopen. */
+TEST(store_text_index_catches_up)
+{
+    struct store *s = fresh();
+    int64_t n = -1;
+    CHECK_INT(store_text_pending(s, &n), 0);
+    CHECK_INT(n, 0);
+    CHECK_INT(store_text_index(s, 10), 0);
+    CHECK_INT(store_begin(s), 0);
+    CHECK_INT(store_text_add(s, 3, "Three", "alpha beta"), 0);
+    CHECK_INT(store_text_add(s, 5, NULL, "gamma"), 0);
+    CHECK_INT(store_text_add(s, 9, "Nine", NULL), 0);
+    CHECK_INT(store_text_pending(s, &n), 0);
+    CHECK_INT(n, 3);
+    CHECK_INT(store_text_index(s, 2), 2);
+    CHECK_INT(store_text_pending(s, &n), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(store_commit(s), 0);
+    store_close(s);
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err), 0);
+    CHECK_INT(store_text_pending(s, &n), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(store_begin(s), 0);
+    CHECK_INT(store_text_index(s, 2), 1);
+    CHECK_INT(store_text_index(s, 2), 0);
+    CHECK_INT(store_text_add(s, 12, "Twelve", "delta"), 0);
+    CHECK_INT(store_text_pending(s, &n), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(store_text_index(s, 100), 1);
+    CHECK_INT(store_text_pending(s, &n), 0);
+    CHECK_INT(n, 0);
+    CHECK_INT(store_commit(s), 0);
+    cleanup(s);
 }
