@@ -236,6 +236,8 @@ def main_section(raw, env, red, binpath):
     knobs = "BUDGET=%s RUNS=%s" % (budget, env.get("RUNS"))
     if env.get("CRAWLER_ARGS"):
         knobs += " CRAWLER_ARGS=%s" % shlex.quote(env["CRAWLER_ARGS"])
+    if env.get("REAL_CRAWLER_ARGS"):
+        knobs += " REAL_CRAWLER_ARGS=%s" % shlex.quote(env["REAL_CRAWLER_ARGS"])
     p.append("%s make bench        # = bench/run build/crawler; QUIET_MAX_WAIT=%s TIME_LIMIT=%s"
              % (knobs, env.get("QUIET_MAX_WAIT"), env.get("TIME_LIMIT")))
     p.append("```")
