@@ -9,10 +9,10 @@
  *   crawler links  [--db FILE] URL [--in|--out] [--csv|--json]
  *
  * Each opens the database read-only (store/query.h) and prints rows as they
- * arrive; search and index also write, when no crawl holds the database,
- * to bring the search index up to date (store/text.c says why it lags): memory
- * does not grow with the result, except that the aligned table holds back its
- * first TABLE_SAMPLE_ROWS rows to size its columns.
+ * arrive: memory does not grow with the result, except that the aligned
+ * table holds back its first TABLE_SAMPLE_ROWS rows to size its columns.
+ * search and index also write, when no crawl holds the database, to bring
+ * the search index up to date (store/text.c says why it lags).
  *
  * Output contract (scripts rely on it): CSV is RFC 4180 (CRLF line ends,
  * fields quoted when they hold a comma, quote, CR or LF; NULL is an empty

@@ -101,7 +101,7 @@ struct coord {
     int n_parse_queued;
     int64_t *seen;       /* hash cache in front of urls.hash */
     int64_t n_finished;  /* pages done or failed, all runs */
-    int64_t n_unindexed; /* texts stored but not yet in the search index */
+    int is_index_behind; /* texts may wait for the search index */
     int n_page_jobs;     /* pages being fetched or parsed */
     int64_t last_commit_ms;
     int stopping;
@@ -700,7 +700,7 @@ static void on_parse_result(struct coord *c, struct child *ch,
     if (!(pr.meta_robots & META_NOINDEX) && (*pr.title || *pr.text)) {
         check_store(c, store_text_add(c->store, page_id, pr.title, pr.text),
                     "store text");
-        c->n_unindexed++;
+        c->is_index_behind = 1;
     }
     record_links(c, j, &pr, !(pr.meta_robots & META_NOFOLLOW));
     parse_result_release(&pr);
@@ -1011,12 +1011,12 @@ static int64_t poll_timeout(struct coord *c, int64_t now)
  * texts (store/text.c says why it lags). */
 static void index_some(struct coord *c)
 {
-    if (c->n_unindexed <= 0)
+    if (!c->is_index_behind)
         return;
     begin(c);
     int n = store_text_index(c->store, INDEX_BATCH);
     check_store(c, n, "index text for search");
-    c->n_unindexed = n > 0 ? c->n_unindexed - n : 0;
+    c->is_index_behind = n == INDEX_BATCH; /* fewer: it has caught up */
 }
 
 static int crawl_done(const struct coord *c)
@@ -1236,8 +1236,7 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     int64_t counts[URL_N_STATES] = {0};
     check_store(&c, store_url_counts(c.store, counts), "count URLs");
     c.n_finished = counts[URL_DONE] + counts[URL_FAILED];
-    check_store(&c, store_text_pending(c.store, &c.n_unindexed),
-                "count texts to index");
+    c.is_index_behind = 1; /* an earlier run may have left some */
     /* The progress counters start here; loading hosts and adding seeds
      * count the queued URLs. */
     progress_init(&c.progress, cfg->quiet, now_ms());

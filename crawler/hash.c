@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-static uint64_t avalanche(uint64_t h)
+uint64_t hash_mix64(uint64_t h)
 {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
@@ -35,7 +35,7 @@ void hash64_update(struct hash64_state *s, const void *p, size_t n)
 
 int64_t hash64_final(const struct hash64_state *s)
 {
-    return (int64_t)avalanche(s->h);
+    return (int64_t)hash_mix64(s->h);
 }
 
 int64_t hash64(const void *p, size_t n)
@@ -114,7 +114,7 @@ int64_t body_hash_final(const struct body_hash *s)
         memcpy(last, s->tail, held);
         h = absorb(h, word_at(last));
     }
-    return (int64_t)avalanche(h ^ s->n_bytes);
+    return (int64_t)hash_mix64(h ^ s->n_bytes);
 }
 
 int64_t body_hash(const void *p, size_t n)

@@ -28,6 +28,10 @@ void hash64_init(struct hash64_state *s);
 void hash64_update(struct hash64_state *s, const void *p, size_t n);
 int64_t hash64_final(const struct hash64_state *s);
 
+/* The final mix of both (murmur3's fmix64): every input bit reaches every
+ * output bit. Also for in-memory tables keyed by combined hashes. */
+uint64_t hash_mix64(uint64_t h);
+
 /* The body hash, fed in pieces of any size. */
 struct body_hash {
     uint64_t h;

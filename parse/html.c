@@ -927,16 +927,6 @@ struct table {
     size_t n;
 };
 
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 30;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 27;
-    h *= 0x94D049BB133111EBULL;
-    h ^= h >> 31;
-    return h;
-}
-
 static size_t table_find(const struct table *t, uint64_t hash,
                          int (*same)(const void *key, size_t index),
                          const void *key)
@@ -1044,7 +1034,7 @@ static int res_same(const void *key, size_t index)
 static size_t resolve(struct extract *st, const char *href)
 {
     size_t n = strlen(href);
-    uint64_t h = mix64((uint64_t)hash64(href, n) + st->base_gen);
+    uint64_t h = hash_mix64((uint64_t)hash64(href, n) + st->base_gen);
     struct res_key k = {st, href, st->base_gen};
     size_t i = table_find(&st->res_index, h, res_same, &k);
     if (i != SIZE_MAX)
@@ -1097,7 +1087,7 @@ static const struct resolution *link_add(struct extract *st, const char *href,
     struct parse_result *out = st->out;
     uint64_t tag =
         ((uint64_t)(r->error != 0) << 40) | ((uint64_t)kind << 32) | flags;
-    uint64_t h = mix64(r->key ^ mix64(tag));
+    uint64_t h = hash_mix64(r->key ^ hash_mix64(tag));
     struct link_key k = {out, r->url, kind, flags, r->error};
     if (table_find(&st->link_index, h, link_same, &k) != SIZE_MAX)
         return r;
