@@ -764,27 +764,23 @@ int cmd_query(int argc, char **argv)
 
 /* Indexes every stored text the search index does not cover yet. 0 when
  * it is up to date, STORE_EBUSY when a crawl holds the database (it indexes
- * them itself when idle), <0 with a message printed otherwise. *n gets the
+ * them itself when idle), another <0 with the reason in err. *n gets the
  * number of texts still to index before the call. */
-static int index_update(const char *path, struct store *ro, int64_t *n)
+static int index_update(const char *path, struct store *ro, int64_t *n,
+                        char *err, size_t errlen)
 {
     *n = 0;
     if (store_text_pending(ro, n) < 0) {
-        fprintf(stderr, "crawler: %s: cannot read the search index: %s\n", path,
-                store_errmsg(ro));
+        snprintf(err, errlen, "%s: cannot read the search index: %s", path,
+                 store_errmsg(ro));
         return STORE_EFAIL;
     }
     if (*n == 0)
         return 0;
-    char err[512];
     struct store *w = NULL;
-    int rc = store_open(path, STORE_WRITE, &w, err, sizeof err);
-    if (rc == STORE_EBUSY)
+    int rc = store_open(path, STORE_WRITE, &w, err, errlen);
+    if (rc < 0)
         return rc;
-    if (rc < 0) {
-        fprintf(stderr, "crawler: %s\n", err);
-        return rc;
-    }
     if (isatty(fileno(stderr)))
         fprintf(stderr, "crawler: indexing %lld pages for search\n",
                 (long long)*n);
@@ -796,8 +792,8 @@ static int index_update(const char *path, struct store *ro, int64_t *n)
             rc = STORE_EFAIL;
     } while (rc > 0);
     if (rc < 0)
-        fprintf(stderr, "crawler: %s: cannot index text for search: %s\n", path,
-                store_errmsg(w));
+        snprintf(err, errlen, "%s: cannot index text for search: %s", path,
+                 store_errmsg(w));
     store_close(w);
     return rc;
 }
@@ -824,13 +820,16 @@ int cmd_index(int argc, char **argv)
     if (!s)
         return 1;
     int64_t n;
-    int rc = index_update(o.db, s, &n);
+    char err[512];
+    int rc = index_update(o.db, s, &n, err, sizeof err);
     if (rc == STORE_EBUSY)
         fprintf(stderr,
                 "crawler: %s: a crawl is writing this database; it indexes "
                 "the %lld pages left when idle\n",
                 o.db, (long long)n);
-    else if (rc == 0 && n == 0)
+    else if (rc < 0)
+        fprintf(stderr, "crawler: %s\n", err);
+    else if (n == 0)
         fprintf(stderr, "crawler: %s: the search index is up to date\n", o.db);
     store_close(s);
     return rc < 0 ? 1 : 0;
@@ -884,13 +883,18 @@ int cmd_search(int argc, char **argv)
     struct store *s = open_db(o.db);
     if (!s)
         return 1;
+    /* Search goes on with the index as it is when it cannot be updated. */
     int64_t n_unindexed;
-    int rc = index_update(o.db, s, &n_unindexed);
+    char err[512];
+    int rc = index_update(o.db, s, &n_unindexed, err, sizeof err);
     if (rc == STORE_EBUSY)
         fprintf(stderr,
                 "crawler: note: %lld pages are not searched yet: the crawl "
                 "writing %s indexes them when idle\n",
                 (long long)n_unindexed, o.db);
+    else if (rc < 0)
+        fprintf(stderr, "crawler: note: %lld pages are not searched yet: %s\n",
+                (long long)n_unindexed, err);
     int bold = o.format == OUT_TABLE && isatty(fileno(stdout));
     struct out out;
     out_init(&out, stdout, o.format);
