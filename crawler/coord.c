@@ -68,6 +68,9 @@
 /* Texts indexed for search each time the loop has been idle: a few ms of
  * work, so a host that became due meanwhile waits that much at most. */
 #define INDEX_BATCH 8
+/* A crawl that ends with at most this many texts waiting indexes them
+ * (~0.2 s), so a small or polite crawl leaves a complete index. */
+#define END_INDEX_MAX_PAGES 1000
 #define ROBOTS_JOB_BIT (1ULL << 62)
 /* libcurl's CURLE_TOO_MANY_REDIRECTS; curl.h stays in fetch/ (STYLE). */
 #define CURLE_TOO_MANY_REDIRECTS_CODE 47
@@ -1019,6 +1022,20 @@ static void index_some(struct coord *c)
     c->is_index_behind = n == INDEX_BATCH; /* fewer: it has caught up */
 }
 
+/* At the end: the rest of a small backlog; a large one is left to crawler
+ * index or search (the summary says so). */
+static void index_rest(struct coord *c)
+{
+    int64_t n = 0;
+    if (!c->is_index_behind || c->failed)
+        return;
+    check_store(c, store_text_pending(c->store, &n), "count texts to index");
+    if (c->failed || n == 0 || n > END_INDEX_MAX_PAGES)
+        return;
+    begin(c);
+    check_store(c, store_text_index(c->store, (int)n), "index text for search");
+}
+
 static int crawl_done(const struct coord *c)
 {
     if (c->jobs.len > 0 || c->parse_head)
@@ -1246,6 +1263,8 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
         goto out_store;
     run_loop(&c);
     save_hosts(&c);
+    if (!n_signals)
+        index_rest(&c);
     /* Why the URLs still queued were not fetched, for `crawler explain`. */
     check_store(&c,
                 store_meta_set(c.store, "last_stop",

@@ -6,7 +6,8 @@
  * nothing else to do: tokenizing and indexing ~18 KB of text costs about
  * as much CPU as fetching and parsing the page, and the index can be built
  * from texts at any time. store_text_index catches up from where the index
- * left off; the query commands call it before a search. Pages enter texts
+ * left off: the coordinator calls it when idle and at the end of a crawl
+ * with a small backlog, the query commands before a search. Pages enter texts
  * in page id order, so one number says what the index covers: the meta
  * key text_indexed_to, the last page id indexed.
  */

@@ -238,23 +238,35 @@ class CommandsTest(QueryTestCase):
         finally:
             db.close()
 
-    def test_search_index_catches_up(self):
-        """A crawl at full speed stores the text and leaves the index
-        behind; `crawler index` (or a search) brings it up to date, and
-        then says so."""
-        self.crawl_known_site()
-        db = open_db(os.path.join(self.tmp, "crawl.db"))
-        n_texts = db.execute("SELECT count(*) FROM texts").fetchone()[0]
+    def forget_index(self):
+        """Empties the search index and its mark, as a crawl at full speed
+        leaves it: texts stored, none indexed."""
+        db = sqlite3.connect(os.path.join(self.tmp, "crawl.db"))
+        db.executescript(
+            "INSERT INTO page_text(page_text) VALUES ('delete-all');"
+            "DELETE FROM meta WHERE key = 'text_indexed_to';")
         db.close()
-        self.assertGreater(n_texts, 0, "texts stored")
-        r = self.run_cmd("index")
-        self.assertEqual((r.returncode, r.stderr.decode()), (0, ""))
-        self.assertEqual(self.matches("quokka"), 2)
+
+    def test_search_index_catches_up(self):
+        """A crawl that ends with few texts waiting indexes them; a backlog
+        is indexed by `crawler search` before it searches, or by `crawler
+        index`, which then says the index is up to date."""
+        self.crawl_known_site()
+        self.assertEqual(self.matches("quokka"), 2, "indexed at the end")
         r = self.run_cmd("index")
         self.assertEqual(r.returncode, 0)
         self.assertIn("the search index is up to date", r.stderr.decode())
+
+        self.forget_index()
+        self.assertEqual(self.matches("quokka"), 0)
         self.assertEqual(len(json.loads(self.ok("search", "--json",
                                                 "quokka"))), 2)
+        self.assertEqual(self.matches("quokka"), 2, "indexed by search")
+
+        self.forget_index()
+        r = self.run_cmd("index")
+        self.assertEqual((r.returncode, r.stderr.decode()), (0, ""))
+        self.assertEqual(self.matches("quokka"), 2, "indexed by index")
         # A new crawl of the same site adds nothing to index.
         self.crawl_ok("--quiet")
         self.assertIn("up to date", self.run_cmd("index").stderr.decode())
