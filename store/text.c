@@ -4,7 +4,7 @@
  *
  * A crawl stores each page's text at once but indexes it only when it has
  * nothing else to do: tokenizing and indexing ~18 KB of text costs about
- * as much CPU as fetching and parsing the page, and the index can be built
+ * as much CPU as parsing the page, and the index can be built
  * from texts at any time. store_text_index catches up from where the index
  * left off: the coordinator calls it when idle and at the end of a crawl
  * with a small backlog, the query commands before a search. Pages enter texts
