@@ -15,6 +15,17 @@ TEST(hash64_pinned)
     CHECK_INT(hash64(u, strlen(u)), 7219688999543174842LL);
 }
 
+/* body_hash is stored too (pages.body_hash): a change would hide every
+ * duplicate between pages fetched before and after it. */
+TEST(body_hash_pinned)
+{
+    CHECK_INT(body_hash("", 0), -7160610219483255062LL);
+    CHECK_INT(body_hash("a", 1), 330454957701591474LL);
+    CHECK_INT(body_hash("abcdefgh", 8), -2510843973855422557LL);
+    const char *b = "<html><body>hello</body></html>";
+    CHECK_INT(body_hash(b, strlen(b)), 6663435287491073875LL);
+}
+
 TEST(hash64_incremental)
 {
     const char *u = "http://example.com/a/b?c=d";
