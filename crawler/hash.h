@@ -10,7 +10,8 @@
  *
  * body_hash is page content identity (pages.body_hash, duplicate content).
  * It reads 8-byte words, several times faster than hash64 on a body, and
- * is the same however the body is split into pieces.
+ * is the same however the body is split into pieces. It must not change
+ * either (tests/unit/test_hash.c pins both).
  */
 #ifndef CRAWLER_HASH_H
 #define CRAWLER_HASH_H
