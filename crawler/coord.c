@@ -1022,18 +1022,23 @@ static void index_some(struct coord *c)
     c->is_index_behind = n == INDEX_BATCH; /* fewer: it has caught up */
 }
 
-/* At the end: the rest of a small backlog; a large one is left to crawler
- * index or search (the summary says so). */
-static void index_rest(struct coord *c)
+/* At the end: the rest of a small backlog, unless the user asked to stop;
+ * a large one is left to crawler index or search, and the summary tells
+ * how many texts wait. */
+static void index_rest(struct coord *c, int may_index)
 {
     int64_t n = 0;
     if (!c->is_index_behind || c->failed)
         return;
     check_store(c, store_text_pending(c->store, &n), "count texts to index");
-    if (c->failed || n == 0 || n > END_INDEX_MAX_PAGES)
-        return;
-    begin(c);
-    check_store(c, store_text_index(c->store, (int)n), "index text for search");
+    if (!c->failed && may_index && n > 0 && n <= END_INDEX_MAX_PAGES) {
+        begin(c);
+        int rc = store_text_index(c->store, (int)n);
+        check_store(c, rc, "index text for search");
+        if (rc >= 0)
+            n -= rc;
+    }
+    c->progress.n_unindexed = n;
 }
 
 static int crawl_done(const struct coord *c)
@@ -1263,8 +1268,7 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
         goto out_store;
     run_loop(&c);
     save_hosts(&c);
-    if (!n_signals)
-        index_rest(&c);
+    index_rest(&c, !n_signals);
     /* Why the URLs still queued were not fetched, for `crawler explain`. */
     check_store(&c,
                 store_meta_set(c.store, "last_stop",

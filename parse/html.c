@@ -17,8 +17,8 @@
  * read by a short prescan instead (libxml2 again, over the first 64 KiB at
  * most: it stops at the first declaration).
  *
- * Owns, for one call: the libxml2 contexts (created in session_init, freed
- * in sax_run), the iconv descriptor and decode buffer (struct decoder), the
+ * Owns, for one call: the libxml2 contexts (created and freed in
+ * sax_run), the iconv descriptor and decode buffer (struct decoder), the
  * base URL, a per-page cache of href resolutions and the link dedupe sets
  * (struct extract). Nothing survives the call; we never call
  * xmlCleanupParser.
@@ -121,33 +121,20 @@ static int utf8_char(const unsigned char *s, size_t n, size_t *len)
 #define BYTES_01 0x0101010101010101ULL
 #define BYTES_80 0x8080808080808080ULL
 
-/* Length of the longest prefix of p without a byte over 0x7F. */
-static size_t ascii_len(const unsigned char *p, size_t n)
+/* Length of the longest prefix of p without a byte over 0x7F (and, with
+ * stop_at_nul, without a NUL). When no byte of w has its top bit set,
+ * w - BYTES_01 has one only if some byte of w is 0. */
+static size_t ascii_len(const unsigned char *p, size_t n, int stop_at_nul)
 {
+    uint64_t nul_test = stop_at_nul ? ~0ULL : 0;
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
-        if (w & BYTES_80)
+        if ((w | ((w - BYTES_01) & nul_test)) & BYTES_80)
             break;
     }
-    while (i < n && p[i] < 0x80)
-        i++;
-    return i;
-}
-
-/* The same without a NUL byte either. When no byte of w has its top bit
- * set, w - BYTES_01 has one only if some byte of w is 0. */
-static size_t ascii_nonul_len(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        if ((w | (w - BYTES_01)) & BYTES_80)
-            break;
-    }
-    while (i < n && p[i] != 0 && p[i] < 0x80)
+    while (i < n && p[i] < 0x80 && !(stop_at_nul && p[i] == 0))
         i++;
     return i;
 }
@@ -158,7 +145,7 @@ static size_t utf8_valid_len(const unsigned char *p, size_t n)
 {
     size_t i = 0;
     for (;;) {
-        i += ascii_len(p + i, n - i);
+        i += ascii_len(p + i, n - i, 0);
         size_t k;
         if (i == n || utf8_char(p + i, n - i, &k) <= 0)
             return i;
@@ -170,16 +157,8 @@ static size_t utf8_valid_len(const unsigned char *p, size_t n)
  * body stopped at max_body_bytes). */
 static int utf8_is_valid(const unsigned char *p, size_t n)
 {
-    size_t i = 0;
-    for (;;) {
-        i += ascii_len(p + i, n - i);
-        if (i == n)
-            return 1;
-        size_t k;
-        if (utf8_char(p + i, n - i, &k) == 0)
-            return 0;
-        i += k;
-    }
+    size_t i = utf8_valid_len(p, n), k;
+    return i == n || utf8_char(p + i, n - i, &k) < 0;
 }
 
 /* Appends well-formed UTF-8 to b; at the cap, keeps the longest prefix that
@@ -540,7 +519,7 @@ static size_t decode_utf8(struct decoder *d, size_t n, int is_last)
     const unsigned char *in = (const unsigned char *)d->p;
     size_t i = 0, o = 0;
     while (i < n) {
-        size_t k = ascii_nonul_len(in + i, n - i);
+        size_t k = ascii_len(in + i, n - i, 1);
         memcpy(d->out + o, in + i, k);
         o += k;
         i += k;
@@ -662,15 +641,6 @@ static void parser_free(htmlParserCtxtPtr ctxt)
     htmlFreeParserCtxt(ctxt);
 }
 
-static void session_init(struct sax_session *s, htmlSAXHandler *sax, void *user)
-{
-    s->sax = sax;
-    s->user = user;
-    s->ctxt = parser_new(sax, user);
-    s->n_restarts = 0;
-    s->is_done = 0;
-}
-
 /* For a handler, from inside a callback: no more callbacks, nothing more
  * is read. xmlStopParser leaves the context empty and safe to free. */
 static void session_stop(struct sax_session *s)
@@ -756,9 +726,12 @@ static void session_feed(struct sax_session *s, const char *p, size_t n,
 }
 
 /* Runs the parser over everything d yields, or until it is done, in slices
- * cut on character boundaries; then frees its context. */
-static void sax_run(struct sax_session *s, struct decoder *d)
+ * cut on character boundaries. s is the session, for the handler to stop
+ * (session_stop); its context lives for this call only. */
+static void sax_run(struct sax_session *s, htmlSAXHandler *sax, void *user,
+                    struct decoder *d)
 {
+    *s = (struct sax_session){sax, user, parser_new(sax, user), 0, 0};
     while (!s->is_done && decoder_next(d)) {
         size_t at = 0;
         while (at < d->out_len && !s->is_done) {
@@ -851,8 +824,7 @@ static int prescan_label(const char *p, size_t n, char label[LABEL_MAX + 1])
     /* Decoded in small steps: the declaration is usually in the first. */
     decoder_init(&d, &utf8, p, n < PRESCAN_BYTES ? n : PRESCAN_BYTES,
                  PRESCAN_STEP_BYTES);
-    session_init(&s, &sax, &ps);
-    sax_run(&s, &d);
+    sax_run(&s, &sax, &ps, &d);
     decoder_release(&d);
     if (!ps.is_found)
         return -1;
@@ -1485,8 +1457,7 @@ static void parse_body(struct extract *st, const char *body, size_t len,
     sax.endElement = on_end;
     sax.characters = on_text;
     sax.ignorableWhitespace = on_text;
-    session_init(&s, &sax, st);
-    sax_run(&s, &d);
+    sax_run(&s, &sax, st, &d);
     decoder_release(&d);
     charset_close(&cs);
 }

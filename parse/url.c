@@ -93,8 +93,7 @@ static void canonical_escapes(struct buf *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     while (*s) {
-        const char *pct = strchr(s, '%');
-        size_t k = pct ? (size_t)(pct - s) : strlen(s);
+        size_t k = strcspn(s, "%");
         buf_append(out, s, k); /* up to the next '%' as it is */
         s += k;
         if (!*s)

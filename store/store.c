@@ -49,6 +49,11 @@
  * from any other SQLite file. */
 #define APPLICATION_ID 0x43524157 /* "CRAW" */
 
+/* Also what migrate_v1 moves version 1's text into. */
+#define TEXTS_SQL                                                              \
+    "CREATE TABLE IF NOT EXISTS texts("                                        \
+    " page_id INTEGER PRIMARY KEY, title TEXT, text TEXT);"
+
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS meta("
     " key TEXT PRIMARY KEY, value TEXT);"
@@ -113,9 +118,7 @@ static const char schema_sql[] =
     " kind INTEGER NOT NULL,"
     " nofollow INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (from_id, to_hash, kind)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS links_to ON links(to_hash);"
-    "CREATE TABLE IF NOT EXISTS texts("
-    " page_id INTEGER PRIMARY KEY, title TEXT, text TEXT);"
+    "CREATE INDEX IF NOT EXISTS links_to ON links(to_hash);" TEXTS_SQL
     "CREATE VIRTUAL TABLE IF NOT EXISTS page_text USING fts5(title, text,"
     " content='texts', content_rowid='page_id');";
 
@@ -283,19 +286,15 @@ static int check_identity(struct store *s, int writable, char *err,
  * (store_text_index). Inside the schema transaction. */
 static int migrate_v1(struct store *s)
 {
-    int64_t is_v1 = 0;
-    if (pragma_int(s,
-                   "SELECT count(*) FROM sqlite_schema WHERE name = "
-                   "'page_text' AND sql NOT LIKE '%content=%'",
-                   &is_v1) < 0)
+    int has_texts = db_has_table(s, "texts");
+    int has_fts = has_texts == 0 ? db_has_table(s, "page_text") : 0;
+    if (has_texts < 0 || has_fts < 0)
         return STORE_EFAIL;
-    if (!is_v1)
-        return 0;
-    return db_exec(s, "CREATE TABLE texts("
-                      " page_id INTEGER PRIMARY KEY, title TEXT, text TEXT);"
-                      "INSERT INTO texts(page_id, title, text)"
-                      " SELECT rowid, title, text FROM page_text;"
-                      "DROP TABLE page_text;");
+    if (!has_fts)
+        return 0; /* version 2, or a new file */
+    return db_exec(s, TEXTS_SQL "INSERT INTO texts(page_id, title, text)"
+                                " SELECT rowid, title, text FROM page_text;"
+                                "DROP TABLE page_text;");
 }
 
 /* The crawl lock: one writer per database file, held for the life of the
