@@ -6,6 +6,7 @@
 #define STORE_DB_H
 
 #include <sqlite3.h>
+#include <time.h>
 
 #include "store/store.h"
 
@@ -38,6 +39,9 @@ struct store {
     int in_tx;
     sqlite3_stmt *st[ST_COUNT];
     char errmsg[256];
+    /* db_bind_now's "YYYY-MM-DDTHH:MM:SS" of second now_sec */
+    time_t now_sec;
+    char now_prefix[24];
 };
 
 /* The statement, prepared on first use and reset for reuse. NULL (and
@@ -57,5 +61,9 @@ int db_exec(struct store *s, const char *sql);
 int db_has_table(struct store *s, const char *name);
 /* Binds NULL for a NULL or empty string, else the text. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *v);
+/* Binds the time now as the *_at columns' defaults write it
+ * (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), at a fraction of their cost:
+ * SQL's date functions take ~5,000 instructions a row. */
+void db_bind_now(struct store *s, sqlite3_stmt *st, int i);
 
 #endif

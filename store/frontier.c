@@ -100,13 +100,12 @@ int store_hosts_with_work(struct store *s,
     static const char sql[] =
         "SELECT h.id, h.origin, h.robots_state, h.robots_txt,"
         " h.robots_fetched_ms, h.crawl_delay_ms, h.delay_ms, h.next_at_ms,"
-        " h.error_streak, q.n, (SELECT count(*) FROM urls AS d"
-        " WHERE d.host_id = h.id AND d.state IN (2, 3))"
-        /* The partial index holds exactly the queued rows, already in
-         * host order: no sort, nothing else read. */
-        " FROM (SELECT host_id, count(*) AS n FROM urls"
-        " INDEXED BY urls_queued WHERE state = 0 GROUP BY host_id) AS q"
-        " JOIN hosts AS h ON h.id = q.host_id";
+        " h.error_streak, (SELECT count(*) FROM urls AS q"
+        " WHERE q.host_id = h.id AND q.state = 0), (SELECT count(*)"
+        " FROM urls AS d WHERE d.host_id = h.id AND d.state IN (2, 3))"
+        /* Each count reads only its run of urls_host_state. */
+        " FROM hosts AS h WHERE EXISTS (SELECT 1 FROM urls AS w"
+        " WHERE w.host_id = h.id AND w.state = 0)";
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s);
@@ -162,6 +161,7 @@ int store_url_add(struct store *s, const struct url_new *u)
     if (u->from_id)
         sqlite3_bind_int64(st, 8, u->from_id);
     sqlite3_bind_int(st, 9, u->kind);
+    db_bind_now(s, st, 10);
     if (db_done(s, st) < 0)
         return STORE_EFAIL;
     if (sqlite3_changes(s->db) > 0)
@@ -250,7 +250,9 @@ int store_url_counts(struct store *s, int64_t n[URL_N_STATES])
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT state, count(*) FROM urls GROUP BY state",
+                           /* in urls_host_state's order: no sort */
+                           "SELECT state, count(*) FROM urls"
+                           " GROUP BY host_id, state",
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(s);
     int64_t got[URL_N_STATES] = {0};
@@ -258,7 +260,7 @@ int store_url_counts(struct store *s, int64_t n[URL_N_STATES])
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int state = sqlite3_column_int(st, 0);
         if (state >= 0 && state < URL_N_STATES)
-            got[state] = sqlite3_column_int64(st, 1);
+            got[state] += sqlite3_column_int64(st, 1);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)

@@ -43,6 +43,7 @@ int store_page_add(struct store *s, int64_t url_id,
     sqlite3_bind_double(st, 21, (double)fr->total_us / 1000.0);
     if (duplicate_of)
         sqlite3_bind_int64(st, 22, duplicate_of);
+    db_bind_now(s, st, 23);
     if (db_done(s, st) < 0)
         return STORE_EFAIL;
     if (page_id)

@@ -22,10 +22,11 @@
  *
  * Indexes and why:
  *   urls.hash UNIQUE          the URL-seen test (8-byte keys, not URL text)
- *   urls_queued (partial)     lease the oldest queued URLs of a host without
- *                             scanning; holds only queued rows, so it stays
- *                             small however large the crawl grows
- *   urls_state                counts by state for stats and progress
+ *   urls_host_state           lease the oldest queued URLs of a host
+ *                             without scanning; counts by host and state
+ *                             (start-up, stats, host_summary)
+ *   urls_in_flight (partial)  the leased rows, queued again at start-up
+ *   urls_skipped (partial)    the skipped rows (the skipped view, stats)
  *   pages_url                 a URL's fetches (views, explain, links)
  *   pages_body_hash           duplicate content
  *   links primary key         out-links of a page, clustered by page (the
@@ -81,9 +82,17 @@ static const char schema_sql[] =
     " attempts INTEGER NOT NULL DEFAULT 0,"
     " discovered_at TEXT NOT NULL"
     "  DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));"
-    "CREATE INDEX IF NOT EXISTS urls_queued ON urls(host_id, id)"
-    " WHERE state = 0;"
-    "CREATE INDEX IF NOT EXISTS urls_state ON urls(state);"
+    /* Each entry ends with the rowid, so a host's queued URLs are one run
+     * of entries in id order: the lease reads the oldest without a sort.
+     * urls_queued (a partial index of the same run) and urls_state(state)
+     * cost an index update per insert, lease and finish; the two partial
+     * indexes after it hold only the rows they are read for. */
+    "DROP INDEX IF EXISTS urls_host;"
+    "DROP INDEX IF EXISTS urls_queued;"
+    "DROP INDEX IF EXISTS urls_state;"
+    "CREATE INDEX IF NOT EXISTS urls_host_state ON urls(host_id, state);"
+    "CREATE INDEX IF NOT EXISTS urls_in_flight ON urls(id) WHERE state = 1;"
+    "CREATE INDEX IF NOT EXISTS urls_skipped ON urls(id) WHERE state = 4;"
     "CREATE TABLE IF NOT EXISTS pages("
     " id INTEGER PRIMARY KEY,"
     " url_id INTEGER NOT NULL REFERENCES urls(id),"
@@ -138,7 +147,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HOST_SAVE_ROBOTS] = "UPDATE hosts SET robots_txt = ?2 WHERE id = ?1",
     [ST_URL_ADD] =
         "INSERT INTO urls(hash, url, host_id, state, reason, depth, hops,"
-        " from_id, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        " from_id, kind, discovered_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
         " ON CONFLICT(hash) DO NOTHING",
     /* A URL skipped because of how it was found (nofollow, depth) is
      * queued when a followable path reaches it. */
@@ -155,9 +165,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "INSERT INTO pages(url_id, status, error, curl_code, final_url,"
         " content_type, location, bytes, truncated, body_hash, title,"
         " canonical, noindex, nofollow, n_links, etag, last_modified,"
-        " remote_ip, connect_ms, ttfb_ms, total_ms, duplicate_of) VALUES"
-        " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-        " ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+        " remote_ip, connect_ms, ttfb_ms, total_ms, duplicate_of, fetched_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+        " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [ST_PAGE_BY_BODY] = "SELECT url_id FROM pages WHERE body_hash = ?1"
                         " AND status BETWEEN 200 AND 299 AND url_id <> ?2"
                         " AND duplicate_of IS NULL ORDER BY id LIMIT 1",
@@ -217,6 +227,28 @@ void db_bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, i);
+}
+
+void db_bind_now(struct store *s, sqlite3_stmt *st, int i)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != s->now_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(s->now_prefix, sizeof s->now_prefix, "%Y-%m-%dT%H:%M:%S", &tm);
+        s->now_sec = ts.tv_sec;
+    }
+    char at[sizeof s->now_prefix + 8];
+    size_t n = strlen(s->now_prefix);
+    int ms = (int)(ts.tv_nsec / 1000000);
+    memcpy(at, s->now_prefix, n);
+    at[n++] = '.';
+    at[n++] = (char)('0' + ms / 100);
+    at[n++] = (char)('0' + ms / 10 % 10);
+    at[n++] = (char)('0' + ms % 10);
+    at[n++] = 'Z';
+    sqlite3_bind_text(st, i, at, (int)n, SQLITE_TRANSIENT);
 }
 
 const char *store_errmsg(struct store *s)

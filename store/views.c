@@ -37,12 +37,6 @@ static const char views_sql[] =
      * index backwards yields rows in order without sorting all pages. */
     "CREATE INDEX IF NOT EXISTS pages_slow ON pages(total_ms, ttfb_ms)"
     " WHERE status > 0;"
-    /* host_summary (and any per-host question) reaches a host's URLs
-     * through this index rather than scanning urls; urls_queued only holds
-     * the queued ones. With the state in the key, counting a host's URLs
-     * in one state (the crawl's start-up) reads only those entries. */
-    "DROP INDEX IF EXISTS urls_host;"
-    "CREATE INDEX IF NOT EXISTS urls_host_state ON urls(host_id, state);"
 
     /* Pages linking to a URL whose latest fetch failed (4xx, 5xx, or no
      * response), one row per (page, link, kind). */

@@ -495,7 +495,7 @@ TEST(query_views_use_indexes)
     };
     static const char *const index_of[] = {
         "pages_failed", "pages_redirect", "pages_body_hash",
-        "pages_slow",   "urls_host",      "urls_state",
+        "pages_slow",   "urls_host",      "urls_skipped",
     };
     for (size_t i = 0; i < N_OF(views); i++) {
         char sql[128];
