@@ -366,6 +366,12 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
         if (rc < 0)
             goto fail;
     }
+    /* One thread of each process uses SQLite, so it needs no mutexes,
+     * and nothing reads its memory statistics: both took a lock per
+     * allocation (-12% of the instructions of a URL insert). They can be
+     * set only before SQLite initializes; later calls fail harmlessly. */
+    sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     int oflags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                           : SQLITE_OPEN_READONLY;
     if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
