@@ -1237,6 +1237,8 @@ static void on_base(struct extract *st, const xmlChar **atts)
     free(u);
     if (!b)
         return;
+    if (st->opt->memo)
+        url_base_use_memo(b, st->opt->memo);
     url_base_free(st->base);
     st->base = b;
     st->base_gen++;
@@ -1389,6 +1391,8 @@ static void extract_init(struct extract *st, const char *url,
     st->opt = opt;
     st->out = out;
     st->base = url ? url_base_new(url) : NULL; /* NULL: only absolute links */
+    if (st->base && opt->memo)
+        url_base_use_memo(st->base, opt->memo);
     st->title_state = TITLE_NONE;
     sink_init(&st->title, TITLE_MAX_BYTES);
     sink_init(&st->text, opt->max_text_bytes);

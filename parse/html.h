@@ -19,10 +19,13 @@
 
 #include "crawler/msg.h"
 
+struct url_memo; /* parse/url.h */
+
 struct html_options {
     size_t max_links;      /* links kept per page; the rest are counted */
     size_t max_text_bytes; /* visible text kept for full-text search */
     size_t max_url_bytes;  /* longer URLs are links with URL_ETOOLONG */
+    struct url_memo *memo; /* resolutions kept across documents, or NULL */
 };
 
 /* Fills *out (released with parse_result_release) from the document. url is

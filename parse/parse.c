@@ -1,6 +1,7 @@
 /*
  * parse: the parser process loop (see parse.h). Owns nothing across
- * documents: each result is built, sent and released before the next job.
+ * documents but a bounded memo of URL resolutions (url.h): each result is
+ * built, sent and released before the next job.
  * A document that crashes or stalls this process is dealt with by the
  * coordinator (it kills, respawns and counts attempts).
  */
@@ -13,9 +14,11 @@
 #include "crawler/msg.h"
 #include "parse/html.h"
 #include "parse/sitemap.h"
+#include "parse/url.h"
 
 static void handle(struct chan *ch, const struct config *cfg,
-                   const struct frame *fr, const struct parse_job *job)
+                   struct url_memo *memo, const struct frame *fr,
+                   const struct parse_job *job)
 {
     struct parse_result res = {0};
     if (job->kind == PARSE_SITEMAP) {
@@ -30,6 +33,7 @@ static void handle(struct chan *ch, const struct config *cfg,
             .max_links = (size_t)cfg->max_links,
             .max_text_bytes = (size_t)cfg->max_text_bytes,
             .max_url_bytes = (size_t)cfg->max_url_bytes,
+            .memo = memo,
         };
         html_extract(job->body, job->body_len, job->url, job->content_type,
                      &opt, &res);
@@ -49,6 +53,7 @@ int parse_main(int chan_fd, const struct config *cfg)
 {
     struct chan ch;
     chan_init(&ch, chan_fd);
+    struct url_memo *memo = url_memo_new();
     int status = 0;
     for (;;) {
         int rc = chan_fill(&ch); /* blocking descriptor: waits for work */
@@ -68,7 +73,7 @@ int parse_main(int chan_fd, const struct config *cfg)
                 status = 1;
                 goto out;
             }
-            handle(&ch, cfg, &fr, &job);
+            handle(&ch, cfg, memo, &fr, &job);
             parse_job_release(&job);
             if (chan_flush(&ch, 1) < 0)
                 goto out;
@@ -80,6 +85,7 @@ int parse_main(int chan_fd, const struct config *cfg)
         }
     }
 out:
+    url_memo_free(memo);
     chan_release(&ch);
     return status;
 }

@@ -15,7 +15,15 @@
 #include <strings.h>
 
 #include "crawler/buf.h"
+#include "crawler/hash.h"
+#include "crawler/imap.h"
 #include "crawler/xalloc.h"
+
+/* How much of the base a reference's resolution depends on (RFC 3986
+ * 5.2.2): none (a URL of its own), the scheme ("//host/x"), the origin
+ * ("/x"), or the directory: scheme, authority and path up to its last '/',
+ * where a relative path is merged. */
+enum memo_scope { MEMO_ANY, MEMO_SCHEME, MEMO_ORIGIN, MEMO_DIR, MEMO_N_SCOPES };
 
 struct url_base {
     CURLU *h;
@@ -25,6 +33,25 @@ struct url_base {
     int has_host;
     int self_rc;
     char *self; /* when self_rc is 0: the base, normalized, without a cap */
+    struct url_memo *memo; /* borrowed, or NULL */
+    /* The base as libcurl holds it, up to the last '/' of its path, on
+     * first use of the memo (base_keys); its prefixes key the memo. */
+    char *dir;
+    size_t key_len[MEMO_N_SCOPES];
+    uint64_t key_hash[MEMO_N_SCOPES];
+};
+
+/* One remembered resolution: key is the part of the base the result
+ * depends on (memo_scope), a NUL, the reference. */
+struct memo_entry {
+    char *key;
+    size_t key_len;
+    int rc;
+    char *url; /* when rc is 0: normalized, without a cap */
+};
+
+struct url_memo {
+    struct imap entries; /* hash of the key -> struct memo_entry */
 };
 
 static int is_c0_or_space(unsigned char c)
@@ -257,7 +284,146 @@ void url_base_free(struct url_base *b)
         return;
     curl_url_cleanup(b->h);
     free(b->self);
+    free(b->dir);
     free(b);
+}
+
+struct url_memo *url_memo_new(void)
+{
+    struct url_memo *m = xcalloc(1, sizeof *m);
+    imap_init(&m->entries);
+    return m;
+}
+
+static void memo_clear(struct url_memo *m)
+{
+    size_t i = 0;
+    struct memo_entry *e;
+    while ((e = imap_next(&m->entries, &i, NULL))) {
+        free(e->key);
+        free(e->url);
+        free(e);
+    }
+    imap_release(&m->entries);
+    imap_init(&m->entries);
+}
+
+void url_memo_free(struct url_memo *m)
+{
+    if (!m)
+        return;
+    memo_clear(m);
+    free(m);
+}
+
+void url_base_use_memo(struct url_base *b, struct url_memo *m)
+{
+    b->memo = m;
+}
+
+static int is_slash(char c)
+{
+    return c == '/' || c == '\\'; /* clean_ref turns one into the other */
+}
+
+/* The scope of ref, or -1 when the memo is no use for it: an empty or
+ * fragment reference is the base itself (resolve_self), and a query-only
+ * one keeps the base's path. Where the cleaned reference could be read
+ * more than one way (a tab inside "//", "http:x"), the scope is the
+ * narrowest, MEMO_DIR. */
+static int memo_scope(const char *ref)
+{
+    while (*ref && is_c0_or_space((unsigned char)*ref))
+        ref++;
+    if (*ref == '\0' || *ref == '#' || *ref == '?')
+        return -1;
+    if (is_slash(ref[0]))
+        return is_slash(ref[1]) ? MEMO_SCHEME : MEMO_ORIGIN;
+    if (foreign_scheme(ref))
+        return MEMO_ANY;
+    size_t n = strspn(ref, "HTPShtps");
+    if ((n == 4 || n == 5) && strncasecmp(ref, "https", n) == 0 &&
+        strncmp(ref + n, "://", 3) == 0)
+        return MEMO_ANY;
+    return MEMO_DIR;
+}
+
+/* Fills b's memo keys from the base as libcurl holds it. 0, or -1 when
+ * it has no path (the memo is not used). */
+static int base_keys(struct url_base *b)
+{
+    if (b->dir)
+        return 0;
+    char *u = NULL;
+    if (curl_url_get(b->h, CURLUPART_URL, &u, 0) != CURLUE_OK)
+        return -1;
+    const char *auth = strstr(u, "://");
+    const char *path = auth ? strchr(auth + 3, '/') : NULL;
+    if (!path) {
+        curl_free(u);
+        return -1;
+    }
+    size_t end = (size_t)(path - u) + strcspn(path, "?");
+    while (u[end - 1] != '/')
+        end--;
+    b->dir = xmemdup0(u, end);
+    b->key_len[MEMO_ANY] = 0;
+    b->key_len[MEMO_SCHEME] = (size_t)(auth - u) + 1; /* "http:" */
+    b->key_len[MEMO_ORIGIN] = (size_t)(path - u);
+    b->key_len[MEMO_DIR] = end;
+    for (int i = 0; i < MEMO_N_SCOPES; i++)
+        b->key_hash[i] = (uint64_t)hash64(u, b->key_len[i]);
+    curl_free(u);
+    return 0;
+}
+
+/* The entry for ref in scope, or NULL; *h is its key's hash. */
+static struct memo_entry *memo_find(struct url_base *b, int scope,
+                                    const char *ref, size_t ref_len,
+                                    uint64_t *h)
+{
+    size_t n = b->key_len[scope];
+    *h = hash_mix64(b->key_hash[scope] ^ (uint64_t)hash64(ref, ref_len));
+    struct memo_entry *e = imap_get(&b->memo->entries, *h);
+    if (e && e->key_len == n + 1 + ref_len && memcmp(e->key, b->dir, n) == 0 &&
+        e->key[n] == '\0' && memcmp(e->key + n + 1, ref, ref_len) == 0)
+        return e;
+    return NULL;
+}
+
+static void memo_add(struct url_base *b, int scope, uint64_t h, const char *ref,
+                     size_t ref_len, int rc, const char *url)
+{
+    struct url_memo *m = b->memo;
+    if (m->entries.len >= URL_MEMO_MAX)
+        memo_clear(m);
+    struct memo_entry *old = imap_get(&m->entries, h);
+    if (old) { /* a different key with the same hash: the newer wins */
+        free(old->key);
+        free(old->url);
+        free(old);
+    }
+    size_t n = b->key_len[scope];
+    struct memo_entry *e = xcalloc(1, sizeof *e);
+    e->key_len = n + 1 + ref_len;
+    e->key = xmalloc(e->key_len + 1);
+    memcpy(e->key, b->dir, n);
+    e->key[n] = '\0';
+    memcpy(e->key + n + 1, ref, ref_len + 1);
+    e->rc = rc;
+    e->url = rc == 0 ? xstrdup(url) : NULL;
+    imap_put(&m->entries, h, e);
+}
+
+/* A result worked out without a cap (the memo's, resolve_self's) as
+ * url_resolve returns it: capped at max_len, and a copy. */
+static int capped_result(int rc, const char *url, size_t max_len, char **out)
+{
+    if (rc == 0 && strlen(url) > max_len)
+        return URL_ETOOLONG;
+    if (rc == 0)
+        *out = xstrdup(url);
+    return rc;
 }
 
 /* "", "#top": a reference to the document itself, once cleaned. */
@@ -289,11 +455,7 @@ static int resolve_self(struct url_base *b, size_t max_len, char **out, int *rc)
     }
     if (!b->has_host)
         return 0;
-    *rc = b->self_rc;
-    if (*rc == 0 && strlen(b->self) > max_len)
-        *rc = URL_ETOOLONG;
-    if (*rc == 0)
-        *out = xstrdup(b->self);
+    *rc = capped_result(b->self_rc, b->self, max_len, out);
     return 1;
 }
 
@@ -306,13 +468,31 @@ int url_resolve(struct url_base *base, const char *ref, size_t max_len,
     int rc;
     if (base && is_same_document(ref) && resolve_self(base, max_len, out, &rc))
         return rc;
+    int scope = base && base->memo ? memo_scope(ref) : -1;
+    int is_memo = scope >= 0 && base_keys(base) == 0;
+    size_t ref_len = strlen(ref);
+    uint64_t key = 0;
+    if (is_memo) {
+        const struct memo_entry *e = memo_find(base, scope, ref, ref_len, &key);
+        if (e)
+            return capped_result(e->rc, e->url, max_len, out);
+    }
     CURLU *h = base ? curl_url_dup(base->h) : curl_url();
     if (!h)
         abort();
     rc = parse_into(h, ref);
+    char *url = NULL;
     if (rc == 0)
-        rc = assemble(h, max_len, out);
+        rc = assemble(h, is_memo ? (size_t)-1 / 2 : max_len, &url);
     curl_url_cleanup(h);
+    if (!is_memo) {
+        if (rc == 0)
+            *out = url;
+        return rc;
+    }
+    memo_add(base, scope, key, ref, ref_len, rc, url);
+    rc = capped_result(rc, url, max_len, out);
+    free(url);
     return rc;
 }
 

@@ -33,6 +33,17 @@ struct url_base;
 struct url_base *url_base_new(const char *base);
 void url_base_free(struct url_base *b);
 
+/* Resolutions remembered across bases: pages of one directory share most
+ * of their links ("/", "index.html", the stylesheet), and libcurl takes
+ * ~15,000 instructions a resolution. Holds at most URL_MEMO_MAX entries
+ * (forgets them all when full). */
+#define URL_MEMO_MAX 8192
+struct url_memo;
+struct url_memo *url_memo_new(void);
+void url_memo_free(struct url_memo *m);
+/* From now on b's resolutions go through m (borrowed: m outlives b). */
+void url_base_use_memo(struct url_base *b, struct url_memo *m);
+
 /* Resolves ref (an href or a full URL) against base (NULL: ref must be
  * absolute) and normalizes it. On success *out is the new URL (caller
  * frees) and the result is 0; otherwise a url_error and *out is untouched.

@@ -18,7 +18,8 @@
 
 #define DOC_URL "http://h.test/dir/page.html"
 
-static const struct html_options default_opt = {100, 4096, 2048};
+static const struct html_options default_opt = {
+    .max_links = 100, .max_text_bytes = 4096, .max_url_bytes = 2048};
 
 static int extract_with(const char *html, size_t len, const char *ctype,
                         const struct html_options *opt, struct parse_result *r)

@@ -130,6 +130,80 @@ TEST(url_same_document_reused)
     url_base_free(b);
 }
 
+/* Through a memo, every resolution must be what a fresh base gives: for
+ * bases that share a directory (hits), bases that do not, references that
+ * depend on more than the directory, errors, caps, and past the memo's
+ * bound. */
+TEST(url_memo_same_results)
+{
+    static const char *const bases[] = {
+        "http://h.test/d/a.html",     "http://h.test/d/b.html?q=1",
+        "http://H.TEST:80/d/c.html",  "http://h.test/e/a.html",
+        "https://h.test/d/a.html",    "http://u:p@h.test/d/a.html",
+        "http://h.test/d/%7e/../a",   "http://h.test/d",
+        "http://other.test/d/a.html",
+    };
+    static const char *const refs[] = {
+        "x",
+        "./x",
+        "../x",
+        "../../../x",
+        "/x",
+        "//o.test/x",
+        "?q=2",
+        "#f",
+        "",
+        " x y ",
+        "x?y#z",
+        "http://a.test/B/../c",
+        "mailto:me@h.test",
+        "x\\y",
+        "%7ex",
+        "http://[::1",
+        "\\x",
+        "\\\\o.test\\x",
+        "/\t/x",
+        "HTTP://A.test/x",
+        "http:x",
+        "https:/x",
+        "ht\ttp://a.test/x",
+    };
+    struct url_memo *m = url_memo_new();
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+            struct url_base *b = url_base_new(bases[i]);
+            struct url_base *fresh = url_base_new(bases[i]);
+            CHECK(b != NULL && fresh != NULL);
+            url_base_use_memo(b, m);
+            for (size_t j = 0; j < sizeof refs / sizeof refs[0]; j++)
+                for (size_t cap = 20; cap <= 40; cap += 20) {
+                    char *got = NULL, *want = NULL;
+                    int rc = url_resolve(b, refs[j], cap, &got);
+                    CHECK_INT(rc, url_resolve(fresh, refs[j], cap, &want));
+                    if (rc == 0)
+                        CHECK_STR(got, want);
+                    free(got);
+                    free(want);
+                }
+            url_base_free(fresh);
+            url_base_free(b);
+        }
+    /* more distinct references than the memo holds */
+    struct url_base *b = url_base_new("http://h.test/d/a.html");
+    url_base_use_memo(b, m);
+    for (int i = 0; i < URL_MEMO_MAX + 100; i++) {
+        char ref[32], want[64];
+        snprintf(ref, sizeof ref, "p%d", i % (URL_MEMO_MAX + 50));
+        snprintf(want, sizeof want, "http://h.test/d/%s", ref);
+        char *got = NULL;
+        CHECK_INT(url_resolve(b, ref, URL_MAX_DEFAULT, &got), 0);
+        CHECK_STR(got, want);
+        free(got);
+    }
+    url_base_free(b);
+    url_memo_free(m);
+}
+
 TEST(url_escapes_canonical)
 {
     static const struct url_case esc[] = {
