@@ -1,8 +1,9 @@
 /*
  * imap: a hash map from 64-bit keys to pointers (open addressing, linear
  * probing, backward-shift deletion). Used by the coordinator for hosts and
- * jobs. The keys are expected to be well mixed (hash64 values or ids run
- * through imap's own mixer). The map does not own the values.
+ * jobs, and by the parser's memo of URL resolutions (parse/url.c). The keys are
+ * expected to be well mixed (hash64 values or ids run through imap's own
+ * mixer). The map does not own the values.
  */
 #ifndef CRAWLER_IMAP_H
 #define CRAWLER_IMAP_H

@@ -20,8 +20,8 @@
  * Owns, for one call: the libxml2 contexts (created and freed in
  * sax_run), the iconv descriptor and decode buffer (struct decoder), the
  * base URL, a per-page cache of href resolutions and the link dedupe sets
- * (struct extract). Nothing survives the call; we never call
- * xmlCleanupParser.
+ * (struct extract). Nothing survives the call but what url_resolve puts
+ * in the caller's memo (html_options); we never call xmlCleanupParser.
  *
  * Invariants: every string put in out is well-formed UTF-8; text and title
  * never exceed their caps and are cut on a character boundary; per page,
@@ -1233,12 +1233,10 @@ static void on_base(struct extract *st, const xmlChar **atts)
     char *u = NULL;
     if (url_resolve(st->base, href, st->opt->max_url_bytes, &u) != 0)
         return;
-    struct url_base *b = url_base_new(u);
+    struct url_base *b = url_base_new(u, st->opt->memo);
     free(u);
     if (!b)
         return;
-    if (st->opt->memo)
-        url_base_use_memo(b, st->opt->memo);
     url_base_free(st->base);
     st->base = b;
     st->base_gen++;
@@ -1390,9 +1388,8 @@ static void extract_init(struct extract *st, const char *url,
     memset(st, 0, sizeof *st);
     st->opt = opt;
     st->out = out;
-    st->base = url ? url_base_new(url) : NULL; /* NULL: only absolute links */
-    if (st->base && opt->memo)
-        url_base_use_memo(st->base, opt->memo);
+    /* NULL: only absolute links */
+    st->base = url ? url_base_new(url, opt->memo) : NULL;
     st->title_state = TITLE_NONE;
     sink_init(&st->title, TITLE_MAX_BYTES);
     sink_init(&st->text, opt->max_text_bytes);

@@ -25,7 +25,7 @@ struct html_options {
     size_t max_links;      /* links kept per page; the rest are counted */
     size_t max_text_bytes; /* visible text kept for full-text search */
     size_t max_url_bytes;  /* longer URLs are links with URL_ETOOLONG */
-    struct url_memo *memo; /* resolutions kept across documents, or NULL */
+    struct url_memo *memo; /* borrowed: kept across documents, or NULL */
 };
 
 /* Fills *out (released with parse_result_release) from the document. url is

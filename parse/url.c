@@ -2,9 +2,9 @@
  * url: resolve and normalize with curl_url (see url.h).
  *
  * libcurl does the parsing, reference resolution and dot-segment removal;
- * this file adds only what the URL API leaves to its caller: WHATWG-style
- * cleaning of the input, lower-casing the host, and canonical
- * percent-encoding of path and query.
+ * this file adds what the URL API leaves to its caller: WHATWG-style
+ * cleaning of the input, lower-casing the host, canonical percent-encoding
+ * of path and query, and a memo of results (struct url_memo).
  */
 #include "parse/url.h"
 
@@ -264,7 +264,7 @@ static int parse_into(CURLU *h, const char *ref)
     return uc == CURLUE_OK ? 0 : URL_EINVALID;
 }
 
-struct url_base *url_base_new(const char *base)
+struct url_base *url_base_new(const char *base, struct url_memo *memo)
 {
     CURLU *h = curl_url();
     if (!h)
@@ -275,6 +275,7 @@ struct url_base *url_base_new(const char *base)
     }
     struct url_base *b = xcalloc(1, sizeof *b);
     b->h = h;
+    b->memo = memo;
     return b;
 }
 
@@ -295,7 +296,7 @@ struct url_memo *url_memo_new(void)
     return m;
 }
 
-static void memo_clear(struct url_memo *m)
+static void memo_release(struct url_memo *m)
 {
     size_t i = 0;
     struct memo_entry *e;
@@ -305,20 +306,19 @@ static void memo_clear(struct url_memo *m)
         free(e);
     }
     imap_release(&m->entries);
-    imap_init(&m->entries);
 }
 
 void url_memo_free(struct url_memo *m)
 {
     if (!m)
         return;
-    memo_clear(m);
+    memo_release(m);
     free(m);
 }
 
-void url_base_use_memo(struct url_base *b, struct url_memo *m)
+size_t url_memo_len(const struct url_memo *m)
 {
-    b->memo = m;
+    return m->entries.len;
 }
 
 static int is_slash(char c)
@@ -348,8 +348,11 @@ static int memo_scope(const char *ref)
     return MEMO_DIR;
 }
 
-/* Fills b's memo keys from the base as libcurl holds it. 0, or -1 when
- * it has no path (the memo is not used). */
+/* Fills b's memo keys from the base as libcurl holds it. libcurl 7.88
+ * resolves a relative reference by cutting this same string (after "://",
+ * at the path, at the last '/' before the query), so each prefix is what a
+ * scope's results depend on. 0, or -1 when it has no path (the memo is not
+ * used). */
 static int base_keys(struct url_base *b)
 {
     if (b->dir)
@@ -395,8 +398,13 @@ static void memo_add(struct url_base *b, int scope, uint64_t h, const char *ref,
                      size_t ref_len, int rc, const char *url)
 {
     struct url_memo *m = b->memo;
-    if (m->entries.len >= URL_MEMO_MAX)
-        memo_clear(m);
+    if (b->key_len[scope] + ref_len > URL_MEMO_BYTES ||
+        (url && strlen(url) > URL_MEMO_BYTES))
+        return;
+    if (m->entries.len >= URL_MEMO_MAX) {
+        memo_release(m);
+        imap_init(&m->entries);
+    }
     struct memo_entry *old = imap_get(&m->entries, h);
     if (old) { /* a different key with the same hash: the newer wins */
         free(old->key);
@@ -500,7 +508,7 @@ int url_normalize(const char *ref, const char *base, size_t max_len, char **out)
 {
     struct url_base *b = NULL;
     if (base) {
-        b = url_base_new(base);
+        b = url_base_new(base, NULL);
         if (!b)
             return URL_EINVALID;
     }

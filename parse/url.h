@@ -26,23 +26,27 @@ enum url_error {
     URL_ETOOLONG = -1103, /* longer than max_len once normalized */
 };
 
-/* A parsed base URL to resolve many references against. */
-struct url_base;
-
-/* NULL when base is not a valid absolute http(s) URL. */
-struct url_base *url_base_new(const char *base);
-void url_base_free(struct url_base *b);
-
 /* Resolutions remembered across bases: pages of one directory share most
  * of their links ("/", "index.html", the stylesheet), and libcurl takes
  * ~15,000 instructions a resolution. Holds at most URL_MEMO_MAX entries
- * (forgets them all when full). */
+ * (forgets them all when full), each of a reference and a result of at
+ * most URL_MEMO_BYTES (longer ones are not remembered). Owned by its
+ * creator; freed with url_memo_free after every base that uses it. */
 #define URL_MEMO_MAX 8192
+#define URL_MEMO_BYTES 512
 struct url_memo;
 struct url_memo *url_memo_new(void);
 void url_memo_free(struct url_memo *m);
-/* From now on b's resolutions go through m (borrowed: m outlives b). */
-void url_base_use_memo(struct url_base *b, struct url_memo *m);
+/* Entries held now. */
+size_t url_memo_len(const struct url_memo *m);
+
+/* A parsed base URL to resolve many references against. */
+struct url_base;
+
+/* NULL when base is not a valid absolute http(s) URL. Resolutions go
+ * through memo (borrowed) unless it is NULL. */
+struct url_base *url_base_new(const char *base, struct url_memo *memo);
+void url_base_free(struct url_base *b);
 
 /* Resolves ref (an href or a full URL) against base (NULL: ref must be
  * absolute) and normalizes it. On success *out is the new URL (caller

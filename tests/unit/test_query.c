@@ -494,8 +494,8 @@ TEST(query_views_use_indexes)
         "slow_pages",   "host_summary",    "skipped",
     };
     static const char *const index_of[] = {
-        "pages_failed", "pages_redirect", "pages_body_hash",
-        "pages_slow",   "urls_host",      "urls_skipped",
+        "pages_failed", "pages_redirect",  "pages_body_hash",
+        "pages_slow",   "urls_host_state", "urls_skipped",
     };
     for (size_t i = 0; i < N_OF(views); i++) {
         char sql[128];

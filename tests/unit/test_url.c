@@ -2,6 +2,7 @@
  * Unit tests of URL resolution and normalization (parse/url.c).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "parse/url.h"
 #include "tests/unit/check.h"
@@ -102,7 +103,7 @@ TEST(url_same_document_reused)
 {
     static const char *const refs[] = {"#a", "", " #b ", "\t", "#", "#a"};
     const char *base = "HTTP://H.test:80/d/p%7e.html?q=1#frag";
-    struct url_base *b = url_base_new(base);
+    struct url_base *b = url_base_new(base, NULL);
     CHECK(b != NULL);
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
         char *got = NULL, *want = NULL;
@@ -171,10 +172,9 @@ TEST(url_memo_same_results)
     struct url_memo *m = url_memo_new();
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
-            struct url_base *b = url_base_new(bases[i]);
-            struct url_base *fresh = url_base_new(bases[i]);
+            struct url_base *b = url_base_new(bases[i], m);
+            struct url_base *fresh = url_base_new(bases[i], NULL);
             CHECK(b != NULL && fresh != NULL);
-            url_base_use_memo(b, m);
             for (size_t j = 0; j < sizeof refs / sizeof refs[0]; j++)
                 for (size_t cap = 20; cap <= 40; cap += 20) {
                     char *got = NULL, *want = NULL;
@@ -188,9 +188,10 @@ TEST(url_memo_same_results)
             url_base_free(fresh);
             url_base_free(b);
         }
+    url_memo_free(m);
     /* more distinct references than the memo holds */
-    struct url_base *b = url_base_new("http://h.test/d/a.html");
-    url_base_use_memo(b, m);
+    m = url_memo_new();
+    struct url_base *b = url_base_new("http://h.test/d/a.html", m);
     for (int i = 0; i < URL_MEMO_MAX + 100; i++) {
         char ref[32], want[64];
         snprintf(ref, sizeof ref, "p%d", i % (URL_MEMO_MAX + 50));
@@ -200,7 +201,42 @@ TEST(url_memo_same_results)
         CHECK_STR(got, want);
         free(got);
     }
+    CHECK_INT(url_memo_len(m), 100); /* forgot all once, at the bound */
     url_base_free(b);
+    url_memo_free(m);
+}
+
+static void resolve_and_free(struct url_base *b, const char *ref)
+{
+    char *got = NULL;
+    url_resolve(b, ref, URL_MAX_DEFAULT, &got);
+    free(got);
+}
+
+/* What the memo shares, told by how many entries it holds. */
+TEST(url_memo_shares_by_scope)
+{
+    struct url_memo *m = url_memo_new();
+    struct url_base *b[] = {
+        url_base_new("http://h.test/d/a.html", m),
+        url_base_new("http://h.test/d/b.html?q=1", m),
+        url_base_new("http://h.test/e/a.html", m),
+    };
+    char long_ref[URL_MEMO_BYTES + 2];
+    memset(long_ref, 'x', sizeof long_ref - 1);
+    long_ref[sizeof long_ref - 1] = '\0';
+    static const char *const refs[] = {
+        "x", "/x", "//o.test/x", "http://a.test/", "?q", "#f"};
+    for (size_t i = 0; i < 3; i++) {
+        for (size_t j = 0; j < sizeof refs / sizeof refs[0]; j++)
+            resolve_and_free(b[i], refs[j]);
+        resolve_and_free(b[i], long_ref);
+    }
+    /* "x" once per directory, each other URL once, "?q", "#f" and the
+     * over-long reference never */
+    CHECK_INT(url_memo_len(m), 5);
+    for (size_t i = 0; i < 3; i++)
+        url_base_free(b[i]);
     url_memo_free(m);
 }
 
