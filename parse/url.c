@@ -59,15 +59,20 @@ static int is_c0_or_space(unsigned char c)
     return c <= 0x20;
 }
 
+/* ref past the leading C0 controls and spaces that clean_ref strips. */
+static const char *skip_c0_or_space(const char *ref)
+{
+    while (*ref && is_c0_or_space((unsigned char)*ref))
+        ref++;
+    return ref;
+}
+
 /* Strips, removes tab/newlines, turns backslashes before the query into
  * slashes and encodes spaces and other bytes curl would reject. */
 static char *clean_ref(const char *ref)
 {
+    ref = skip_c0_or_space(ref);
     size_t n = strlen(ref);
-    while (n && is_c0_or_space((unsigned char)*ref)) {
-        ref++;
-        n--;
-    }
     while (n && is_c0_or_space((unsigned char)ref[n - 1]))
         n--;
     char *out = xmalloc(n * 3 + 1);
@@ -159,8 +164,9 @@ static int scheme_ok(CURLU *h)
     return ok;
 }
 
-/* Builds the normalized string from a parsed handle. */
-static int assemble(CURLU *h, size_t max_len, char **out)
+/* Builds the normalized string from a parsed handle, without a cap
+ * (capped_result applies it). */
+static int assemble(CURLU *h, char **out)
 {
     int rc = URL_EINVALID;
     char *host = NULL, *path = NULL, *query = NULL, *port = NULL;
@@ -196,9 +202,8 @@ static int assemble(CURLU *h, size_t max_len, char **out)
         buf_append_str(&b, "?");
         canonical_escapes(&b, query);
     }
-    rc = b.len > max_len ? URL_ETOOLONG : 0;
-    if (rc == 0)
-        *out = buf_detach(&b, NULL);
+    rc = 0;
+    *out = buf_detach(&b, NULL);
 out:
     buf_release(&b);
     curl_free(scheme);
@@ -333,8 +338,7 @@ static int is_slash(char c)
  * narrowest, MEMO_DIR. */
 static int memo_scope(const char *ref)
 {
-    while (*ref && is_c0_or_space((unsigned char)*ref))
-        ref++;
+    ref = skip_c0_or_space(ref);
     if (*ref == '\0' || *ref == '#' || *ref == '?')
         return -1;
     if (is_slash(ref[0]))
@@ -423,7 +427,7 @@ static void memo_add(struct url_base *b, int scope, uint64_t h, const char *ref,
     imap_put(&m->entries, h, e);
 }
 
-/* A result worked out without a cap (the memo's, resolve_self's) as
+/* A result kept without a cap (the memo's, resolve_self's) as
  * url_resolve returns it: capped at max_len, and a copy. */
 static int capped_result(int rc, const char *url, size_t max_len, char **out)
 {
@@ -437,8 +441,7 @@ static int capped_result(int rc, const char *url, size_t max_len, char **out)
 /* "", "#top": a reference to the document itself, once cleaned. */
 static int is_same_document(const char *ref)
 {
-    while (*ref && is_c0_or_space((unsigned char)*ref))
-        ref++;
+    ref = skip_c0_or_space(ref);
     return *ref == '#' || *ref == '\0';
 }
 
@@ -458,7 +461,7 @@ static int resolve_self(struct url_base *b, size_t max_len, char **out, int *rc)
             abort();
         b->self_rc = parse_into(h, "");
         if (b->self_rc == 0)
-            b->self_rc = assemble(h, (size_t)-1 / 2, &b->self);
+            b->self_rc = assemble(h, &b->self);
         curl_url_cleanup(h);
     }
     if (!b->has_host)
@@ -471,14 +474,14 @@ int url_resolve(struct url_base *base, const char *ref, size_t max_len,
                 char **out)
 {
     /* A reference far over the cap cannot shrink below it: skip the work. */
-    if (strlen(ref) > max_len * 4 + 64)
+    size_t ref_len = strlen(ref);
+    if (ref_len > max_len * 4 + 64)
         return URL_ETOOLONG;
     int rc;
     if (base && is_same_document(ref) && resolve_self(base, max_len, out, &rc))
         return rc;
     int scope = base && base->memo ? memo_scope(ref) : -1;
     int is_memo = scope >= 0 && base_keys(base) == 0;
-    size_t ref_len = strlen(ref);
     uint64_t key = 0;
     if (is_memo) {
         const struct memo_entry *e = memo_find(base, scope, ref, ref_len, &key);
@@ -491,16 +494,16 @@ int url_resolve(struct url_base *base, const char *ref, size_t max_len,
     rc = parse_into(h, ref);
     char *url = NULL;
     if (rc == 0)
-        rc = assemble(h, is_memo ? (size_t)-1 / 2 : max_len, &url);
+        rc = assemble(h, &url);
     curl_url_cleanup(h);
-    if (!is_memo) {
-        if (rc == 0)
-            *out = url;
-        return rc;
-    }
-    memo_add(base, scope, key, ref, ref_len, rc, url);
-    rc = capped_result(rc, url, max_len, out);
-    free(url);
+    if (is_memo)
+        memo_add(base, scope, key, ref, ref_len, rc, url);
+    if (rc == 0 && strlen(url) > max_len)
+        rc = URL_ETOOLONG;
+    if (rc == 0)
+        *out = url;
+    else
+        free(url);
     return rc;
 }
 
