@@ -8,8 +8,8 @@ WARNINGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla -Wimplicit-fallthrough
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = $(WARNINGS) $(CFLAGS) -I. $(PKG_CFLAGS) -MMD -MP
-LDLIBS = $(PKG_LIBS) -lm
+ALL_CFLAGS = $(WARNINGS) $(CFLAGS) -pthread -I. $(PKG_CFLAGS) -MMD -MP
+LDLIBS = $(PKG_LIBS) -lm -pthread
 
 LIB_SRC := $(sort $(wildcard crawler/*.c fetch/*.c parse/*.c store/*.c))
 LIB_SRC := $(filter-out crawler/main.c,$(LIB_SRC))

@@ -1071,7 +1071,8 @@ static void run_loop(struct coord *c)
         if (!c->stopping)
             dispatch_fetches(c, now);
         kill_stalled_parsers(c, now);
-        if (now - c->last_commit_ms >= COMMIT_INTERVAL_MS)
+        if (now - c->last_commit_ms >= COMMIT_INTERVAL_MS ||
+            store_commit_due(c->store))
             commit(c, now);
         progress_tick(&c->progress, now, c->jobs.len);
         if (c->failed || (!c->stopping && crawl_done(c)))

@@ -33,9 +33,12 @@ enum stmt_id {
     ST_COUNT,
 };
 
+struct checkpointer;
+
 struct store {
     sqlite3 *db;
-    int lock_fd; /* holds the crawl lock (flock), -1 when none */
+    struct checkpointer *ckpt; /* store/checkpoint.c; NULL when read-only */
+    int lock_fd;               /* holds the crawl lock (flock), -1 when none */
     int in_tx;
     sqlite3_stmt *st[ST_COUNT];
     char errmsg[256];
@@ -65,5 +68,19 @@ void db_bind_text(sqlite3_stmt *st, int i, const char *v);
  * (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), at a fraction of their cost:
  * SQL's date functions take ~5,000 instructions a row. */
 void db_bind_now(struct store *s, sqlite3_stmt *st, int i);
+
+/* store/checkpoint.c: the thread that copies the log into the database
+ * (path) for a read-write store; without it, SQLite's own checkpoint. */
+void db_checkpointer_start(struct store *s, const char *path);
+/* Stops the thread and closes its connection; before s->db closes. */
+void db_checkpointer_stop(struct store *s);
+/* For tests, which cannot write 128 MiB: the frames per background
+ * checkpoint, the log length past which it restarts and the longest tail
+ * copied inside a commit. */
+void db_checkpointer_tune(struct store *s, int frames, int restart_frames,
+                          int tail_frames);
+/* The checkpoints the thread has completed (-1: no thread), and whether
+ * it is copying now. */
+int db_checkpointer_rounds(struct store *s, int *busy);
 
 #endif

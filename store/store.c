@@ -366,11 +366,12 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
         if (rc < 0)
             goto fail;
     }
-    /* One thread of each process uses SQLite, so it needs no mutexes,
-     * and nothing reads its memory statistics: both took a lock per
-     * allocation (-12% of the instructions of a URL insert). They can be
-     * set only before SQLite initializes; later calls fail harmlessly. */
-    sqlite3_config(SQLITE_CONFIG_SINGLETHREAD);
+    /* Each connection is used by one thread only (the crawl's, or the
+     * checkpointer's), so connections need no mutexes, and nothing reads
+     * SQLite's memory statistics, which took a lock per allocation (-12%
+     * of the instructions of a URL insert). They can be set only before
+     * SQLite initializes; later calls fail harmlessly. */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     int oflags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                           : SQLITE_OPEN_READONLY;
@@ -406,9 +407,8 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
         }
     }
     db_exec(s, "PRAGMA cache_size = -65536;"); /* 64 MiB of page cache */
-    /* Checkpoint every 64 MiB of WAL rather than 4: index pages that many
-     * commits touch are copied to the database once, not each time. */
-    db_exec(s, "PRAGMA wal_autocheckpoint = 16384;");
+    if (writable)
+        db_checkpointer_start(s, path);
     *out = s;
     return 0;
 fail:
@@ -424,6 +424,7 @@ void store_close(struct store *s)
         store_commit(s);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    db_checkpointer_stop(s);
     if (s->db)
         sqlite3_close(s->db);
     if (s->lock_fd >= 0)

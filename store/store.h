@@ -54,6 +54,9 @@ const char *store_errmsg(struct store *s);
 /* Batches: every write between begin and commit is one transaction. */
 int store_begin(struct store *s);
 int store_commit(struct store *s);
+/* 1 when a commit now lets the write-ahead log start over (see
+ * store/checkpoint.c); commit soon, but any time is correct. */
+int store_commit_due(struct store *s);
 
 /* Crawl metadata: a key/value table (options, start and stop times). */
 int store_meta_set(struct store *s, const char *key, const char *value);

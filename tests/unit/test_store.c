@@ -2,13 +2,18 @@
  * Unit tests of the store (store/): URL insert-or-ignore, revival of
  * nofollow skips, leasing and requeueing, counts by state, the times the
  * store writes, identity and the crawl lock, the search index catching up
- * with the stored text.
+ * with the stored text, the write-ahead log copied and restarted by the
+ * checkpoint thread while a writer commits.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crawler/hash.h"
+#include "store/db.h" /* db_checkpointer_tune: the log's thresholds */
 #include "store/query.h"
 #include "store/store.h"
 #include "tests/unit/check.h"
@@ -228,5 +233,61 @@ TEST(store_text_index_catches_up)
     CHECK_INT(store_text_pending(s, &n), 0);
     CHECK_INT(n, 0);
     CHECK_INT(store_commit(s), 0);
+    cleanup(s);
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/* With thresholds of a few hundred KiB, 8 MiB of rows go through a log
+ * that the thread copies and that starts over: it stays a fraction of
+ * what was written, and every row is there. As in a crawl, the writer
+ * begins its next transaction at once after a commit, so the log can
+ * restart only through the short commit that store_commit_due asks for.
+ * Commits are a second apart in a crawl and a checkpoint takes a fraction
+ * of that, so here the writer waits while the thread copies (bounded). */
+TEST(store_log_copied_and_restarted_while_writing)
+{
+    struct store *s = fresh();
+    db_checkpointer_tune(s, 64, 256, 128);
+    char wal[96];
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    char u[1100];
+    memset(u, 'x', sizeof u - 1);
+    u[sizeof u - 1] = 0;
+    const int per_commit = 16, url_bytes = (int)sizeof u;
+    int n = 0, busy = 0;
+    off_t wal_max = 0;
+    CHECK_INT(store_begin(s), 0);
+    for (int c = 0; c < 1000 && (int64_t)n * url_bytes < 8 << 20; c++) {
+        for (int i = 0; i < per_commit; i++, n++) {
+            int k = snprintf(u, sizeof u, "http://a/%d/", n);
+            u[k] = 'x'; /* the rest of the 1 KiB stays */
+            struct url_new row = url(u, h, URL_QUEUED, NULL);
+            CHECK_INT(store_url_add(s, &row), 1);
+        }
+        CHECK_INT(store_commit(s), 0);
+        CHECK_INT(store_begin(s), 0);
+        off_t w = file_size(wal);
+        if (w > wal_max)
+            wal_max = w;
+        for (int t = 0; t < 2000 && !store_commit_due(s); t++) {
+            db_checkpointer_rounds(s, &busy);
+            if (!busy)
+                break;
+            nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+        }
+    }
+    CHECK_INT(store_commit(s), 0);
+    CHECK((int64_t)n * url_bytes >= 8 << 20);
+    CHECK(db_checkpointer_rounds(s, &busy) > 0);
+    CHECK(wal_max > 0);
+    CHECK(wal_max < (off_t)(n * url_bytes) / 4);
+    CHECK_INT(url_count(s, URL_QUEUED), n);
     cleanup(s);
 }

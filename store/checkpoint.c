@@ -1,0 +1,201 @@
+/*
+ * checkpoint: copies the write-ahead log into the database file on a thread
+ * of its own, so that a crawl's commits never wait for the disk.
+ *
+ * SQLite's automatic checkpoint runs inside the commit that crosses its
+ * threshold: it copies tens of MB and waits for two fsyncs (0.1-0.3 s
+ * here), and the whole crawl stalls with it. Here the commit hook only
+ * counts frames; a second connection, used by this thread alone, runs a
+ * PASSIVE checkpoint, which never blocks the writer.
+ *
+ * The log must also start over now and then, or it grows for ever. SQLite
+ * restarts it only in a write transaction that began when every frame was
+ * already copied. So once the log is longer than restart_frames, the thread
+ * copies what is there and asks for a commit at once (store_commit_due):
+ * that commit is short, and its frames (the tail) are copied in the commit
+ * hook itself. A commit writes ~1,500 frames however short it is (its rows
+ * land on random index leaves), so the tail is 4-10 MB and takes a few tens
+ * of milliseconds, once per restart. The next transaction then begins with
+ * nothing left to copy, and its commit writes from the start of the log.
+ *
+ * The thread touches only its own connection. SQLite runs in its
+ * multi-thread mode for it (store_open), and the children forked later
+ * never use SQLite, so a lock the thread holds at a fork does not matter.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "crawler/xalloc.h"
+#include "store/db.h"
+
+/* 64 MiB of log per background checkpoint: index pages that many commits
+ * touch are copied once, not at each commit. The log restarts past twice
+ * that, and a tail of up to 16 MiB is copied inside the commit. */
+#define CHECKPOINT_FRAMES 16384
+#define RESTART_FRAMES (2 * CHECKPOINT_FRAMES)
+#define TAIL_FRAMES 4096
+
+struct checkpointer {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    sqlite3 *db;      /* the thread's connection */
+    int want;         /* a checkpoint is asked for */
+    int busy;         /* the thread is copying (want or running) */
+    int stopping;     /* store_close: the thread exits */
+    int failed;       /* the thread's connection failed: copy inline */
+    int commit_after; /* the current round is part of a restart */
+    int done;         /* frames of the log already copied */
+    int rounds;       /* checkpoints the thread completed */
+    atomic_int commit_due;
+    int frames, restart_frames, tail_frames; /* the defaults above */
+};
+
+static void *run(void *arg)
+{
+    struct checkpointer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->want && !c->stopping)
+            pthread_cond_wait(&c->wake, &c->mu);
+        if (c->stopping)
+            break;
+        c->want = 0;
+        pthread_mutex_unlock(&c->mu);
+        int n_log = 0, n_copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(
+            c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_copied);
+        pthread_mutex_lock(&c->mu);
+        if (rc == SQLITE_OK) {
+            c->done = n_copied;
+            c->rounds++;
+        } else if (rc != SQLITE_BUSY)
+            c->failed = 1;
+        c->busy = 0;
+        if (c->commit_after) {
+            c->commit_after = 0;
+            atomic_store(&c->commit_due, 1);
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static void kick(struct checkpointer *c, int commit_after)
+{
+    c->busy = 1;
+    c->want = 1;
+    c->commit_after = commit_after;
+    pthread_cond_signal(&c->wake);
+}
+
+/* After each commit of the crawl's connection, with the log's length. */
+static int on_commit(void *arg, sqlite3 *db, const char *name, int n_frames)
+{
+    struct checkpointer *c = arg;
+    int copy_here = 0;
+    atomic_store(&c->commit_due, 0);
+    pthread_mutex_lock(&c->mu);
+    if (n_frames < c->done)
+        c->done = 0; /* the log restarted */
+    int tail = n_frames - c->done;
+    if (c->failed)
+        copy_here = tail >= c->frames;
+    else if (!c->busy && n_frames >= c->restart_frames) {
+        if (tail <= c->tail_frames)
+            copy_here = 1;
+        else
+            kick(c, 1);
+    } else if (!c->busy && tail >= c->frames)
+        kick(c, 0);
+    pthread_mutex_unlock(&c->mu);
+    if (copy_here) {
+        int n_log = 0, n_copied = 0;
+        if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+                                      &n_log, &n_copied) == SQLITE_OK) {
+            pthread_mutex_lock(&c->mu);
+            c->done = n_copied;
+            pthread_mutex_unlock(&c->mu);
+        }
+    }
+    return SQLITE_OK;
+}
+
+void db_checkpointer_start(struct store *s, const char *path)
+{
+    struct checkpointer *c = xcalloc(1, sizeof *c);
+    c->frames = CHECKPOINT_FRAMES;
+    c->restart_frames = RESTART_FRAMES;
+    c->tail_frames = TAIL_FRAMES;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (sqlite3_open_v2(path, &c->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK ||
+        sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        pthread_create(&c->thread, NULL, run, c) != 0) {
+        /* No thread: SQLite's own checkpoint, inside the commit. */
+        sqlite3_close(c->db);
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->mu);
+        free(c);
+        sqlite3_wal_autocheckpoint(s->db, CHECKPOINT_FRAMES);
+        return;
+    }
+    s->ckpt = c;
+    sqlite3_wal_hook(s->db, on_commit, c);
+}
+
+void db_checkpointer_stop(struct store *s)
+{
+    struct checkpointer *c = s->ckpt;
+    if (!c)
+        return;
+    sqlite3_wal_hook(s->db, NULL, NULL);
+    pthread_mutex_lock(&c->mu);
+    c->stopping = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->thread, NULL);
+    /* Closed first, so that closing the crawl's connection, the last one,
+     * copies the rest and removes the log. */
+    sqlite3_close(c->db);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    s->ckpt = NULL;
+}
+
+void db_checkpointer_tune(struct store *s, int frames, int restart_frames,
+                          int tail_frames)
+{
+    struct checkpointer *c = s->ckpt;
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->frames = frames;
+    c->restart_frames = restart_frames;
+    c->tail_frames = tail_frames;
+    pthread_mutex_unlock(&c->mu);
+}
+
+int db_checkpointer_rounds(struct store *s, int *busy)
+{
+    struct checkpointer *c = s->ckpt;
+    *busy = 0;
+    if (!c)
+        return -1;
+    pthread_mutex_lock(&c->mu);
+    int rounds = c->rounds;
+    *busy = c->busy;
+    pthread_mutex_unlock(&c->mu);
+    return rounds;
+}
+
+int store_commit_due(struct store *s)
+{
+    return s->ckpt &&
+           atomic_load_explicit(&s->ckpt->commit_due, memory_order_relaxed);
+}
