@@ -663,14 +663,17 @@ static void on_fetch_result(struct coord *c, struct child *ch,
 }
 
 static void record_links(struct coord *c, struct job *j,
-                         const struct parse_result *pr, int follow)
+                         struct parse_result *pr, int follow)
 {
+    /* An uncrawlable link is recorded (and skipped) under its href. */
+    for (size_t i = 0; i < pr->n_links; i++)
+        if (pr->links[i].error)
+            pr->links[i].hash =
+                hash64(pr->links[i].url, strlen(pr->links[i].url));
+    check_store(c, store_links_add(c->store, j->url.id, pr->links, pr->n_links),
+                "record links");
     for (size_t i = 0; i < pr->n_links; i++) {
         const struct link *l = &pr->links[i];
-        int64_t hash = l->error ? hash64(l->url, strlen(l->url)) : l->hash;
-        check_store(
-            c, store_link_add(c->store, j->url.id, hash, l->kind, l->flags),
-            "record a link");
         const char *reason = NULL;
         if (l->error)
             reason = link_reject_reason(l->error);
@@ -680,7 +683,7 @@ static void record_links(struct coord *c, struct job *j,
         int depth = l->kind == LINK_REDIRECT ? j->url.depth : j->url.depth + 1;
         int kind =
             (l->flags & LINK_SITEMAP_INDEX) ? URL_KIND_SITEMAP : URL_KIND_PAGE;
-        add_url(c, l->url, hash, reason, depth, hops, j->url.id, kind);
+        add_url(c, l->url, l->hash, reason, depth, hops, j->url.id, kind);
     }
 }
 

@@ -23,7 +23,7 @@ enum stmt_id {
     ST_URL_FINISH,
     ST_PAGE_ADD,
     ST_PAGE_BY_BODY,
-    ST_LINK_ADD,
+    ST_LINKS_ADD,
     ST_TEXT_ADD,
     ST_TEXT_NEXT,
     ST_TEXT_INDEX,
@@ -32,6 +32,9 @@ enum stmt_id {
     ST_META_GET,
     ST_COUNT,
 };
+
+/* The rows of one ST_LINKS_ADD statement. */
+#define LINKS_PER_INSERT 16
 
 struct checkpointer;
 

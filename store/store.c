@@ -131,6 +131,10 @@ static const char schema_sql[] =
     "CREATE VIRTUAL TABLE IF NOT EXISTS page_text USING fts5(title, text,"
     " content='texts', content_rowid='page_id');";
 
+#define LINK_ROW "(?1, ?, ?, ?)"
+#define LINK_ROWS_4 LINK_ROW "," LINK_ROW "," LINK_ROW "," LINK_ROW
+_Static_assert(LINKS_PER_INSERT == 16, "ST_LINKS_ADD has 16 rows");
+
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_HOST_FIND] = "SELECT id FROM hosts WHERE origin = ?1",
     [ST_HOST_ADD] = "INSERT INTO hosts(origin) VALUES (?1)",
@@ -171,9 +175,12 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PAGE_BY_BODY] = "SELECT url_id FROM pages WHERE body_hash = ?1"
                         " AND status BETWEEN 200 AND 299 AND url_id <> ?2"
                         " AND duplicate_of IS NULL ORDER BY id LIMIT 1",
-    [ST_LINK_ADD] =
+    /* LINKS_PER_INSERT rows; each "?" numbers itself one past the
+     * highest so far, so row k binds 3k+2 to 3k+4. Rows left unbound are
+     * NULL and NOT NULL makes OR IGNORE skip them. */
+    [ST_LINKS_ADD] =
         "INSERT OR IGNORE INTO links(from_id, to_hash, kind, nofollow)"
-        " VALUES (?1, ?2, ?3, ?4)",
+        " VALUES " LINK_ROWS_4 "," LINK_ROWS_4 "," LINK_ROWS_4 "," LINK_ROWS_4,
     [ST_TEXT_ADD] =
         "INSERT INTO texts(page_id, title, text) VALUES (?1, ?2, ?3)",
     [ST_TEXT_NEXT] = "SELECT page_id, title, text FROM texts"

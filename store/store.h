@@ -156,6 +156,10 @@ int store_page_add(struct store *s, int64_t url_id,
  * hash, 0 when none, or <0. */
 int store_page_by_body(struct store *s, int64_t body_hash, int64_t url_id,
                        int64_t *other);
+/* A fetched URL's edges to links[i].hash (kind, LINK_NOFOLLOW of flags);
+ * an edge already recorded is kept. */
+int store_links_add(struct store *s, int64_t from_url_id,
+                    const struct link *links, size_t n);
 /* One edge from a fetched URL to a URL hash. */
 int store_link_add(struct store *s, int64_t from_url_id, int64_t to_hash,
                    unsigned kind, unsigned flags);
