@@ -41,6 +41,11 @@ static void reserve(struct buf *b, size_t need)
     b->alloc = n;
 }
 
+void buf_reserve(struct buf *b, size_t n)
+{
+    reserve(b, n < b->max ? n : b->max);
+}
+
 int buf_append(struct buf *b, const void *p, size_t n)
 {
     if (n > b->max - b->len)

@@ -23,6 +23,8 @@ void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);
 /* Empties the buffer, keeping its allocation. */
 void buf_reset(struct buf *b);
+/* Allocates room for n bytes (at most the cap) ahead of the appends. */
+void buf_reserve(struct buf *b, size_t n);
 /* 0, or -E2BIG when len + n would exceed the cap (nothing appended). */
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
