@@ -43,7 +43,12 @@ static void reserve(struct buf *b, size_t need)
 
 void buf_reserve(struct buf *b, size_t n)
 {
-    reserve(b, n < b->max ? n : b->max);
+    if (n > b->max)
+        n = b->max;
+    if (n + 1 > b->alloc) { /* exactly: the caller knows the size */
+        b->data = xrealloc(b->data, n + 1);
+        b->alloc = n + 1;
+    }
 }
 
 int buf_append(struct buf *b, const void *p, size_t n)

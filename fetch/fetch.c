@@ -52,9 +52,6 @@ struct fetcher {
     int chan_closed;
 };
 
-#define PRESIZE_MAX ((size_t)1 << 20)
-#define BODY_GUESS ((size_t)32 << 10)
-
 /* robots.txt and sitemaps always; pages only when a parser will read them
  * (others are counted and hashed, not carried). */
 static int wants_body(struct transfer *t)
@@ -66,6 +63,20 @@ static int wants_body(struct transfer *t)
     return msg_is_html(ct);
 }
 
+/* The whole body in one allocation rather than seven doublings from 256
+ * bytes: the declared length, trusted up to 1 MiB, or (compressed,
+ * chunked) room for a typical page. */
+static void reserve_body(struct transfer *t)
+{
+    curl_off_t declared = -1;
+    curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared);
+    const size_t guess = (size_t)32 << 10, trusted = (size_t)1 << 20;
+    size_t n = guess;
+    if (declared > 0)
+        n = (uint64_t)declared < trusted ? (size_t)declared : trusted;
+    buf_reserve(&t->body, n);
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     struct transfer *t = arg;
@@ -73,17 +84,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     if (!t->decided) {
         t->keep_body = wants_body(t);
         t->decided = 1;
-        /* The whole body in one allocation rather than seven doublings
-         * from 256 bytes: the declared length, trusted up to 1 MiB, or
-         * (compressed, chunked) room for a typical page. */
-        curl_off_t declared = -1;
-        curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
-                          &declared);
         if (t->keep_body)
-            buf_reserve(&t->body, declared <= 0 ? BODY_GUESS
-                                  : (uint64_t)declared < PRESIZE_MAX
-                                      ? (size_t)declared
-                                      : PRESIZE_MAX);
+            reserve_body(t);
     }
     size_t room = t->body.max > t->bytes ? t->body.max - t->bytes : 0;
     size_t take = len < room ? len : room;

@@ -45,8 +45,7 @@ struct checkpointer {
     pthread_mutex_t mu;
     pthread_cond_t wake;
     sqlite3 *db;      /* the thread's connection */
-    int want;         /* a checkpoint is asked for */
-    int busy;         /* the thread is copying (want or running) */
+    int busy;         /* a checkpoint is asked for or running */
     int stopping;     /* store_close: the thread exits */
     int failed;       /* the thread's connection failed: copy inline */
     int commit_after; /* the current round is part of a restart */
@@ -56,20 +55,26 @@ struct checkpointer {
     int frames, restart_frames, tail_frames; /* the defaults above */
 };
 
+/* Copies what no reader still needs; *copied: the frames copied so far. */
+static int copy_log(sqlite3 *db, const char *name, int *copied)
+{
+    int n_log = 0;
+    return sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+                                     &n_log, copied);
+}
+
 static void *run(void *arg)
 {
     struct checkpointer *c = arg;
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        while (!c->want && !c->stopping)
+        while (!c->busy && !c->stopping)
             pthread_cond_wait(&c->wake, &c->mu);
         if (c->stopping)
             break;
-        c->want = 0;
         pthread_mutex_unlock(&c->mu);
-        int n_log = 0, n_copied = 0;
-        int rc = sqlite3_wal_checkpoint_v2(
-            c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &n_log, &n_copied);
+        int n_copied = 0;
+        int rc = copy_log(c->db, NULL, &n_copied);
         pthread_mutex_lock(&c->mu);
         if (rc == SQLITE_OK) {
             c->done = n_copied;
@@ -89,7 +94,6 @@ static void *run(void *arg)
 static void kick(struct checkpointer *c, int commit_after)
 {
     c->busy = 1;
-    c->want = 1;
     c->commit_after = commit_after;
     pthread_cond_signal(&c->wake);
 }
@@ -114,14 +118,11 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int n_frames)
     } else if (!c->busy && tail >= c->frames)
         kick(c, 0);
     pthread_mutex_unlock(&c->mu);
-    if (copy_here) {
-        int n_log = 0, n_copied = 0;
-        if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
-                                      &n_log, &n_copied) == SQLITE_OK) {
-            pthread_mutex_lock(&c->mu);
-            c->done = n_copied;
-            pthread_mutex_unlock(&c->mu);
-        }
+    int n_copied = 0;
+    if (copy_here && copy_log(db, name, &n_copied) == SQLITE_OK) {
+        pthread_mutex_lock(&c->mu);
+        c->done = n_copied;
+        pthread_mutex_unlock(&c->mu);
     }
     return SQLITE_OK;
 }
