@@ -18,7 +18,8 @@
  *     parse queue (parse stage, child NULL).
  *  3. A URL is finished (DONE/FAILED/SKIPPED) in the store only in the same
  *     transaction as its page row and links, so a kill at any moment leaves
- *     it either recorded whole or still IN_FLIGHT (requeued at start-up).
+ *     it either recorded whole or still QUEUED: a lease lives in memory
+ *     only (store/frontier.c).
  *  4. Memory is bounded: the parse queue is bounded by the fetch credits
  *     (fetching pauses while it is long); ready URLs are bounded per host.
  */
@@ -274,8 +275,10 @@ static int store_and_count(struct coord *c, struct host *h,
 {
     int rc = store_url_add(c->store, u);
     check_store(c, rc, "add a URL");
-    if (rc == 1 && h) {
+    if (rc > 0 && h) {
         h->n_queued++;
+        if (rc == 2)
+            h->read_to = 0; /* queued again under its old id */
         c->progress.n_queued++;
         sched_update(&c->sched, h);
     }
@@ -401,7 +404,7 @@ static void page_retry(struct coord *c, struct job *j, const char *why)
     }
     begin(c);
     check_store(c,
-                store_url_finish(c->store, j->url.id, URL_IN_FLIGHT, NULL,
+                store_url_finish(c->store, j->url.id, URL_QUEUED, NULL,
                                  j->url.attempts),
                 "count an attempt");
     host_push_ready(j->host, &j->url, 1);
@@ -747,19 +750,30 @@ static void start_robots(struct coord *c, struct child *ch, struct host *h,
     send_fetch(c, ch, j, url, now);
 }
 
+/* Leases the host's next queued URLs. Only an empty ready queue is
+ * refilled, so what else of the host is in flight is in the job table: after
+ * a rewind to an old id (store_and_count), rows already leased are passed
+ * over there. */
 static void refill(struct coord *c, struct host *h)
 {
     struct url_lease l[LEASE_BATCH];
-    int n = 0;
-    int rc = store_url_lease(c->store, h->id, LEASE_BATCH, l, &n);
-    check_store(c, rc, "lease URLs");
+    int n = 0, kept = 0;
+    int rc = store_url_queued(c->store, h->id, h->read_to, LEASE_BATCH, l, &n);
+    check_store(c, rc, "read queued URLs");
     if (rc < 0)
         return;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        h->read_to = l[i].id;
+        if (imap_get(&c->jobs, (uint64_t)l[i].id)) {
+            url_lease_release(&l[i]);
+            continue;
+        }
         host_push_ready(h, &l[i], 0);
-    c->progress.n_queued -= n;
+        kept++;
+    }
+    c->progress.n_queued -= kept;
     /* The count is a hint kept in memory; the store is the truth. */
-    h->n_queued = n < LEASE_BATCH ? 0 : h->n_queued - n;
+    h->n_queued = n < LEASE_BATCH ? 0 : h->n_queued - kept;
     if (h->n_queued < 0)
         h->n_queued = 0;
 }
@@ -1252,8 +1266,8 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     }
     int requeued = store_url_requeue_all(c.store);
     if (requeued > 0)
-        log_info("resuming: %d URLs in flight at the last stop are queued "
-                 "again",
+        log_info("resuming: %d URLs an older version left in flight are "
+                 "queued again",
                  requeued);
     sched_init(&c.sched, cfg->host_connections, cfg->robots, cfg->delay_ms);
     imap_init(&c.jobs);
@@ -1287,11 +1301,6 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
 out_store:
     progress_end(&c.progress, now_ms());
     free_jobs(&c);
-    /* URLs leased but not finished go back to the queue. */
-    if (store_url_requeue_all(c.store) < 0 && !c.failed) {
-        log_error("cannot requeue URLs: %s", store_errmsg(c.store));
-        status = 1;
-    }
     if (!cfg->quiet)
         progress_summary(&c.progress, c.store, cfg);
     sched_release(&c.sched);

@@ -38,6 +38,7 @@ struct host {
     int64_t n_queued;        /* URL_QUEUED rows in the store */
     int64_t n_done;          /* URLs fetched (done or failed), all runs */
     int n_page_jobs;         /* pages being fetched or parsed */
+    int64_t read_to;         /* queued rows read up to this id, this run */
     struct url_lease *ready; /* leased, not yet dispatched; owned */
     int n_ready;
     int cap_ready;

@@ -3,24 +3,30 @@
  *
  * The life of a URL (urls.state):
  *
- *            add                lease                 finish
- *   (new) --------> QUEUED ---------------> IN_FLIGHT ---------> DONE
- *     |               ^   requeue_all        |     |
- *     | add (scope,   |   (start-up, stop)   |     +-----------> FAILED
- *     | robots, ...)  +----------------------+     |  (retries used up,
- *     v               |                            |   quarantine)
- *   SKIPPED ----------+ revive (a followable       +-----------> SKIPPED
- *    (reason)           path finds a nofollow           (robots, page limit)
- *                       or too-deep URL)
+ *            add                        finish
+ *   (new) --------> QUEUED ----------------------------> DONE
+ *     |               ^   |
+ *     | add (scope,   |   +----------------------------> FAILED
+ *     | robots, ...)  |   |                    (retries used up, quarantine)
+ *     v               |   |
+ *   SKIPPED ----------+   +----------------------------> SKIPPED
+ *    (reason)   revive (a followable path finds       (robots, page limit)
+ *               a nofollow or too-deep URL)
+ *
+ * A URL being fetched or parsed is in flight in the coordinator's memory
+ * only: it reads queued rows (store_url_queued) and leaves them as they
+ * are until they finish. Writing the lease too cost an UPDATE and two
+ * index changes per fetch, and bought nothing a restart needs.
  *
  * Invariants:
  *  1. A URL (by hash) has exactly one row; its state only moves along the
  *     arrows above.
- *  2. IN_FLIGHT rows exist only while a coordinator runs; at start-up they
- *     are all QUEUED again, so a killed run loses no work.
- *  3. Retries stay IN_FLIGHT (the coordinator holds them in memory) with
- *     attempts counted, so a restart retries them once more at most.
- *  4. Every row not QUEUED/IN_FLIGHT/DONE has a reason.
+ *  2. A killed run loses no work: what it had in flight is still QUEUED.
+ *     (IN_FLIGHT rows come only from older versions, which wrote the
+ *     lease; start-up queues them again.)
+ *  3. A retry's attempts are counted in its row as they are used, so a
+ *     restart retries it once more at most.
+ *  4. Every row not QUEUED/DONE has a reason.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -176,9 +182,12 @@ int store_url_add(struct store *s, const struct url_new *u)
     sqlite3_bind_int(st, 3, u->hops);
     if (u->from_id)
         sqlite3_bind_int64(st, 4, u->from_id);
+    /* A skip has no host (it was never to be fetched); now it has. */
+    if (u->host_id)
+        sqlite3_bind_int64(st, 5, u->host_id);
     if (db_done(s, st) < 0)
         return STORE_EFAIL;
-    return sqlite3_changes(s->db) > 0;
+    return sqlite3_changes(s->db) > 0 ? 2 : 0;
 }
 
 void url_lease_release(struct url_lease *l)
@@ -187,15 +196,16 @@ void url_lease_release(struct url_lease *l)
     l->url = NULL;
 }
 
-int store_url_lease(struct store *s, int64_t host_id, int max,
-                    struct url_lease *out, int *n)
+int store_url_queued(struct store *s, int64_t host_id, int64_t after_id,
+                     int max, struct url_lease *out, int *n)
 {
-    sqlite3_stmt *st = db_stmt(s, ST_URL_LEASE);
+    sqlite3_stmt *st = db_stmt(s, ST_URL_QUEUED);
     if (!st)
         return STORE_EFAIL;
     sqlite3_bind_int64(st, 1, host_id);
-    sqlite3_bind_int(st, 2, max);
-    int got = 0, rc;
+    sqlite3_bind_int64(st, 2, after_id);
+    sqlite3_bind_int(st, 3, max);
+    int got = 0, rc = SQLITE_DONE;
     while (got < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct url_lease *l = &out[got++];
         l->id = sqlite3_column_int64(st, 0);
@@ -206,20 +216,13 @@ int store_url_lease(struct store *s, int64_t host_id, int max,
         l->kind = sqlite3_column_int(st, 5);
     }
     sqlite3_reset(st);
-    for (int i = 0; i < got; i++) {
-        st = db_stmt(s, ST_URL_MARK_LEASED);
-        if (!st)
-            goto fail;
-        sqlite3_bind_int64(st, 1, out[i].id);
-        if (db_done(s, st) < 0)
-            goto fail;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        for (int i = 0; i < got; i++)
+            url_lease_release(&out[i]);
+        return db_fail(s);
     }
     *n = got;
     return 0;
-fail:
-    for (int i = 0; i < got; i++)
-        url_lease_release(&out[i]);
-    return STORE_EFAIL;
 }
 
 int store_url_finish(struct store *s, int64_t id, int state, const char *reason,

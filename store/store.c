@@ -158,11 +158,11 @@ static const char *const stmt_sql[ST_COUNT] = {
      * queued when a followable path reaches it. */
     [ST_URL_REVIVE] =
         "UPDATE urls SET state = 0, reason = NULL, depth = ?2, hops = ?3,"
-        " from_id = ?4 WHERE hash = ?1 AND state = 4"
+        " from_id = ?4, host_id = ?5 WHERE hash = ?1 AND state = 4"
         " AND reason IN ('nofollow', 'depth')",
-    [ST_URL_LEASE] = "SELECT id, url, depth, hops, attempts, kind FROM urls"
-                     " WHERE host_id = ?1 AND state = 0 ORDER BY id LIMIT ?2",
-    [ST_URL_MARK_LEASED] = "UPDATE urls SET state = 1 WHERE id = ?1",
+    [ST_URL_QUEUED] = "SELECT id, url, depth, hops, attempts, kind FROM urls"
+                      " WHERE host_id = ?1 AND state = 0 AND id > ?2"
+                      " ORDER BY id LIMIT ?3",
     [ST_URL_FINISH] = "UPDATE urls SET state = ?2, reason = ?3, attempts = ?4"
                       " WHERE id = ?1",
     [ST_PAGE_ADD] =

@@ -21,7 +21,7 @@ struct store;
 /* URL states: see the diagram at the top of store/frontier.c. */
 enum url_state {
     URL_QUEUED = 0,
-    URL_IN_FLIGHT = 1,
+    URL_IN_FLIGHT = 1, /* written by older versions only */
     URL_DONE = 2,
     URL_FAILED = 3,
     URL_SKIPPED = 4,
@@ -113,9 +113,10 @@ struct url_new {
     int64_t from_id; /* discovering URL, 0 for seeds */
 };
 
-/* Adds the URL unless its hash is already known. Returns 1 when the URL
- * is now queued and was not before (new, or a skipped-as-nofollow/depth URL
- * found again by a followable path), 0 when nothing changed, or <0. */
+/* Adds the URL unless its hash is already known. Returns 1 when a new URL
+ * is queued, 2 when a known one is queued again (skipped as nofollow or too
+ * deep, and now found by a followable path: its id is an old one), 0 when
+ * nothing changed, or <0. */
 int store_url_add(struct store *s, const struct url_new *u);
 
 struct url_lease {
@@ -127,18 +128,18 @@ struct url_lease {
     int attempts;
 };
 
-/* Moves up to max queued URLs of a host to URL_IN_FLIGHT, oldest first, and
- * returns them in out (caller releases each with url_lease_release).
- * *n receives the count. */
-int store_url_lease(struct store *s, int64_t host_id, int max,
-                    struct url_lease *out, int *n);
+/* Up to max queued URLs of a host with ids above after_id, oldest first, in
+ * out (caller releases each with url_lease_release); *n receives the count.
+ * The rows stay QUEUED: what is in flight is the caller's to remember. */
+int store_url_queued(struct store *s, int64_t host_id, int64_t after_id,
+                     int max, struct url_lease *out, int *n);
 void url_lease_release(struct url_lease *l);
 
 /* Final or intermediate state of a leased URL. reason may be NULL. */
 int store_url_finish(struct store *s, int64_t id, int state, const char *reason,
                      int attempts);
-/* Puts back every URL_IN_FLIGHT URL as URL_QUEUED (start-up after a kill,
- * and the URLs still leased at a clean stop). Returns the count. */
+/* Puts back every URL_IN_FLIGHT URL as URL_QUEUED: rows an older version
+ * left leased when it was killed. Returns the count. */
 int store_url_requeue_all(struct store *s);
 /* The number of URLs in each state, indexed by enum url_state. 0 or <0
  * (n untouched). */

@@ -12,6 +12,7 @@ from helpers import (DONE, SKIPPED, CrawlerTestCase, edges, fetch_counts,
                      integrity_check, n_pages_rows, open_db, pids_where,
                      request_counts, statuses, url_rows, urls_in_state,
                      wait_until)
+from server import Response
 from sitegen import make_site
 
 #: Pages per host of the large site.
@@ -152,6 +153,29 @@ class LimitTest(CrawlTestCase):
         wrong = {u: r for u, r in skipped.items()
                  if r != (SKIPPED, "depth", 3)}
         self.assertEqual(wrong, {}, "too deep URLs not (skipped, 'depth', 3)")
+
+    def test_nofollow_url_found_again_is_fetched(self):
+        """A URL first seen through a nofollow link, then through a
+        followable one, is queued again under its old id and fetched once:
+        the lease of its host goes back for it."""
+        web = self.start_web(1)
+        u = web.url
+        # / is read first: /n (nofollow) gets an id before /a, /b and /c
+        web.script("/", Response(body=(
+            '<html><body><a rel="nofollow" href="/n">n</a>'
+            '<a href="/a">a</a><a href="/b">b</a></body></html>')))
+        web.script("/a", Response(body='<html><body><a href="/c">c</a>'
+                                  '</body></html>'))
+        web.script("/b", Response(body='<html><body><a href="/n">n</a>'
+                                  '</body></html>'))
+        for path in ("/c", "/n"):
+            web.script(path, Response(body="<html><body>x</body></html>"))
+        self.write_seeds([u("/")])
+        self.crawl_ok()
+        db = self.db()
+        self.assertFetchedOnce(web, {u(p) for p in ("/", "/a", "/b", "/c",
+                                                     "/n")})
+        self.assertEqual(url_rows(db)[u("/n")][:2], (DONE, None))
 
 
 class ScopeTest(CrawlTestCase):

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the store (store/): URL insert-or-ignore, revival of
- * nofollow skips, leasing and requeueing, counts by state, the times the
- * store writes, identity and the crawl lock, the search index catching up
+ * nofollow skips, reading queued URLs, requeueing, counts by state, the
+ * times the store writes, identity and the crawl lock, the search index catching up
  * with the stored text, the write-ahead log copied and restarted by the
  * checkpoint thread while a writer commits.
  */
@@ -83,7 +83,7 @@ TEST(store_nofollow_skip_revived_by_followable_link)
     CHECK_INT(store_url_add(s, &skip), 0);
     CHECK_INT(url_count(s, URL_SKIPPED), 1);
     struct url_new q = url("http://a/n", h, URL_QUEUED, NULL);
-    CHECK_INT(store_url_add(s, &q), 1);
+    CHECK_INT(store_url_add(s, &q), 2);
     CHECK_INT(url_count(s, URL_QUEUED), 1);
     /* A scope skip is not revived. */
     struct url_new out = url("http://b/", 0, URL_SKIPPED, "scope");
@@ -93,7 +93,7 @@ TEST(store_nofollow_skip_revived_by_followable_link)
     cleanup(s);
 }
 
-TEST(store_lease_and_requeue)
+TEST(store_queued_read_in_order_and_left_queued)
 {
     struct store *s = fresh();
     int64_t h;
@@ -106,21 +106,69 @@ TEST(store_lease_and_requeue)
     }
     struct url_lease l[8];
     int n = 0;
-    CHECK_INT(store_url_lease(s, h, 8, l, &n), 0);
+    CHECK_INT(store_url_queued(s, h, 0, 8, l, &n), 0);
     CHECK_INT(n, 8);
     CHECK_STR(l[0].url, "http://a/0");
     CHECK_STR(l[7].url, "http://a/7");
-    CHECK_INT(url_count(s, URL_IN_FLIGHT), 8);
+    /* a lease is the reader's: the rows stay queued */
+    CHECK_INT(url_count(s, URL_QUEUED), 10);
+    CHECK_INT(url_count(s, URL_IN_FLIGHT), 0);
     CHECK_INT(store_url_finish(s, l[0].id, URL_DONE, NULL, 1), 0);
+    int64_t first = l[1].id, last = l[7].id;
     for (int i = 0; i < n; i++)
         url_lease_release(&l[i]);
-    CHECK_INT(store_url_lease(s, h, 8, l, &n), 0);
+    CHECK_INT(store_url_queued(s, h, last, 8, l, &n), 0);
     CHECK_INT(n, 2);
+    CHECK_STR(l[0].url, "http://a/8");
     for (int i = 0; i < n; i++)
         url_lease_release(&l[i]);
-    CHECK_INT(store_url_requeue_all(s), 9);
-    CHECK_INT(url_count(s, URL_QUEUED), 9);
-    CHECK_INT(url_count(s, URL_DONE), 1);
+    /* from the start again: the finished row is not among them */
+    CHECK_INT(store_url_queued(s, h, 0, 1, l, &n), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(l[0].id, first);
+    url_lease_release(&l[0]);
+    cleanup(s);
+}
+
+TEST(store_revived_url_says_so)
+{
+    struct store *s = fresh();
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    struct url_new skip = url("http://a/n", 0, URL_SKIPPED, "depth");
+    CHECK_INT(store_url_add(s, &skip), 0);
+    struct url_new later = url("http://a/later", h, URL_QUEUED, NULL);
+    CHECK_INT(store_url_add(s, &later), 1);
+    struct url_new q = url("http://a/n", h, URL_QUEUED, NULL);
+    CHECK_INT(store_url_add(s, &q), 2);
+    /* its old id comes first: a reader must start over to see it */
+    struct url_lease l[2];
+    int n = 0;
+    CHECK_INT(store_url_queued(s, h, 0, 2, l, &n), 0);
+    CHECK_INT(n, 2);
+    CHECK_STR(l[0].url, "http://a/n");
+    CHECK_STR(l[1].url, "http://a/later");
+    for (int i = 0; i < n; i++)
+        url_lease_release(&l[i]);
+    cleanup(s);
+}
+
+TEST(store_requeue_rows_an_older_version_left_in_flight)
+{
+    struct store *s = fresh();
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    for (int i = 0; i < 3; i++) {
+        char u[32];
+        snprintf(u, sizeof u, "http://a/%d", i);
+        struct url_new n = url(u, h, URL_QUEUED, NULL);
+        CHECK_INT(store_url_add(s, &n), 1);
+    }
+    CHECK_INT(db_exec(s, "UPDATE urls SET state = 1 WHERE url != 'http://a/0'"),
+              0);
+    CHECK_INT(url_count(s, URL_IN_FLIGHT), 2);
+    CHECK_INT(store_url_requeue_all(s), 2);
+    CHECK_INT(url_count(s, URL_QUEUED), 3);
     cleanup(s);
 }
 
@@ -160,7 +208,7 @@ TEST(store_counts_across_hosts_and_times_written)
         store_url_add(s, &u[i]);
     struct url_lease l[2];
     int n = 0;
-    CHECK_INT(store_url_lease(s, b, 1, l, &n), 0);
+    CHECK_INT(store_url_queued(s, b, 0, 1, l, &n), 0);
     CHECK_INT(n, 1);
     CHECK_INT(store_url_finish(s, l[0].id, URL_DONE, NULL, 1), 0);
     url_lease_release(&l[0]);
