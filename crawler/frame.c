@@ -81,6 +81,7 @@ void frame_put_bytes(struct buf *out, const void *p, size_t n)
 void frame_put_str(struct buf *out, const char *s)
 {
     frame_put_bytes(out, s ? s : "", s ? strlen(s) : 0);
+    put_int(out, 0, 1);
 }
 
 int frame_end(struct buf *out, size_t start)
@@ -138,11 +139,19 @@ const void *frame_get_bytes(struct frame_reader *r, size_t *n)
     return p ? p : (const unsigned char *)"";
 }
 
-char *frame_get_str(struct frame_reader *r)
+const char *frame_get_cstr(struct frame_reader *r)
 {
     size_t n;
-    const void *p = frame_get_bytes(r, &n);
-    return xmemdup0(p, n);
+    const char *p = frame_get_bytes(r, &n);
+    const unsigned char *nul = take(r, 1);
+    if (nul && *nul != 0)
+        r->err = FRAME_EPROTO;
+    return r->err ? "" : p;
+}
+
+char *frame_get_str(struct frame_reader *r)
+{
+    return xstrdup(frame_get_cstr(r));
 }
 
 int frame_reader_error(const struct frame_reader *r)

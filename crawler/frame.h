@@ -64,7 +64,8 @@ void frame_put_u32(struct buf *out, uint32_t v);
 void frame_put_u64(struct buf *out, uint64_t v);
 void frame_put_i64(struct buf *out, int64_t v);
 void frame_put_bytes(struct buf *out, const void *p, size_t n);
-/* s may be NULL, encoded as the empty string. */
+/* s may be NULL, encoded as the empty string. Its NUL goes along, so that
+ * a reader may borrow it as a C string (frame_get_cstr). */
 void frame_put_str(struct buf *out, const char *s);
 /* Seals the frame. -E2BIG if its payload is over the cap: the frame is then
  * removed from out as if never begun. */
@@ -86,7 +87,10 @@ uint64_t frame_get_u64(struct frame_reader *r);
 int64_t frame_get_i64(struct frame_reader *r);
 /* Borrowed pointer into the frame; *n receives the length. */
 const void *frame_get_bytes(struct frame_reader *r, size_t *n);
-/* A NUL-terminated copy; caller frees. */
+/* A string of frame_put_str, borrowed from the frame ("" after an
+ * error). */
+const char *frame_get_cstr(struct frame_reader *r);
+/* The same, copied; caller frees. */
 char *frame_get_str(struct frame_reader *r);
 /* 0 if every read so far succeeded, else FRAME_EPROTO. */
 int frame_reader_error(const struct frame_reader *r);

@@ -172,12 +172,14 @@ int msg_get_parse_result(const struct frame *f, struct parse_result *m)
     struct frame_reader r;
     frame_reader_init(&r, f);
     memset(m, 0, sizeof *m);
+    m->is_borrowed = 1;
     m->status = frame_get_u32(&r);
     m->meta_robots = frame_get_u32(&r);
-    m->title = frame_get_str(&r);
-    m->canonical = frame_get_str(&r);
-    m->refresh = frame_get_str(&r);
-    m->text = frame_get_str(&r);
+    /* A reader never writes through these (nor do the parser's own). */
+    m->title = (char *)frame_get_cstr(&r);
+    m->canonical = (char *)frame_get_cstr(&r);
+    m->refresh = (char *)frame_get_cstr(&r);
+    m->text = (char *)frame_get_cstr(&r);
     m->n_links_dropped = frame_get_u64(&r);
     uint32_t n = frame_get_u32(&r);
     /* Each link takes at least 24 bytes: a count the payload cannot hold
@@ -188,7 +190,7 @@ int msg_get_parse_result(const struct frame *f, struct parse_result *m)
         m->links = xcalloc(n, sizeof *m->links);
         for (uint32_t i = 0; i < n && !frame_reader_error(&r); i++) {
             struct link *l = &m->links[i];
-            l->url = frame_get_str(&r);
+            l->url = (char *)frame_get_cstr(&r);
             l->hash = frame_get_i64(&r);
             l->kind = frame_get_u32(&r);
             l->flags = frame_get_u32(&r);
@@ -204,12 +206,14 @@ int msg_get_parse_result(const struct frame *f, struct parse_result *m)
 
 void parse_result_release(struct parse_result *m)
 {
-    free(m->title);
-    free(m->canonical);
-    free(m->refresh);
-    free(m->text);
-    for (size_t i = 0; i < m->n_links; i++)
-        free(m->links[i].url);
+    if (!m->is_borrowed) {
+        free(m->title);
+        free(m->canonical);
+        free(m->refresh);
+        free(m->text);
+        for (size_t i = 0; i < m->n_links; i++)
+            free(m->links[i].url);
+    }
     free(m->links);
     memset(m, 0, sizeof *m);
 }

@@ -106,6 +106,9 @@ struct parse_result {
     size_t n_links;
     size_t n_links_dropped; /* over the per-page cap */
     struct link *links;
+    /* Set by msg_get_parse_result: the strings, the links' too, point
+     * into the frame, and only the links array is owned. */
+    int is_borrowed;
 };
 
 /* Parser outcomes other than success. */
@@ -136,6 +139,7 @@ void parse_job_release(struct parse_job *m);
 
 int msg_put_parse_result(struct buf *out, uint64_t job,
                          const struct parse_result *m);
+/* The strings of m borrow from f: m is read before the frame goes. */
 int msg_get_parse_result(const struct frame *f, struct parse_result *m);
 /* Also used by the parser for results it built itself. */
 void parse_result_release(struct parse_result *m);

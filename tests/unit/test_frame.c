@@ -82,6 +82,11 @@ TEST(frame_partial_reads)
     CHECK_STR(got.links[1].url, "mailto:x");
     CHECK_INT(got.links[1].error, -1102);
     CHECK_INT(got.links[0].hash, 7);
+    /* borrowed: the strings are the frame's own bytes */
+    const char *lo = (const char *)f.payload, *hi = lo + f.len;
+    CHECK(got.is_borrowed);
+    CHECK(got.text > lo && got.text < hi);
+    CHECK(got.links[1].url > lo && got.links[1].url < hi);
     parse_result_release(&got);
     chan_release(&b);
     buf_release(&out);
@@ -155,6 +160,32 @@ TEST(frame_truncated_fields_are_errors)
     CHECK_INT(feed((unsigned char *)out.data, out.len, &f, &b, sv), 1);
     struct parse_result pr;
     CHECK_INT(msg_get_parse_result(&f, &pr), FRAME_EPROTO);
+    chan_release(&b);
+    close(sv[0]);
+    close(sv[1]);
+    buf_release(&out);
+}
+
+/* A string is its length, its bytes and a NUL: without the NUL, the frame
+ * is malformed, not a string read past its end. */
+TEST(frame_string_without_its_nul_is_an_error)
+{
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    size_t at = frame_begin(&out, FRAME_FETCH, 0, 1);
+    frame_put_u32(&out, FETCH_PAGE);
+    frame_put_bytes(&out, "http://h/", 9);
+    frame_put_u32(&out, 0x41414141u);
+    CHECK_INT(frame_end(&out, at), 0);
+    struct chan b;
+    struct frame f;
+    int sv[2];
+    CHECK_INT(feed((unsigned char *)out.data, out.len, &f, &b, sv), 1);
+    struct frame_reader r;
+    frame_reader_init(&r, &f);
+    frame_get_u32(&r);
+    CHECK_STR(frame_get_cstr(&r), "");
+    CHECK_INT(frame_reader_error(&r), FRAME_EPROTO);
     chan_release(&b);
     close(sv[0]);
     close(sv[1]);
