@@ -175,7 +175,8 @@ int msg_get_parse_result(const struct frame *f, struct parse_result *m)
     m->is_borrowed = 1;
     m->status = frame_get_u32(&r);
     m->meta_robots = frame_get_u32(&r);
-    /* A reader never writes through these (nor do the parser's own). */
+    /* Not const only because the parser's results, which own their
+     * strings, are the same struct; nothing writes through them. */
     m->title = (char *)frame_get_cstr(&r);
     m->canonical = (char *)frame_get_cstr(&r);
     m->refresh = (char *)frame_get_cstr(&r);
