@@ -1,9 +1,9 @@
 /*
  * Unit tests of the store (store/): URL insert-or-ignore, revival of
  * nofollow skips, reading queued URLs, requeueing, counts by state, the
- * times the store writes, identity and the crawl lock, the search index catching up
- * with the stored text, the write-ahead log copied and restarted by the
- * checkpoint thread while a writer commits.
+ * times the store writes, identity and the crawl lock, the search index
+ * catching up with the stored text, the write-ahead log copied and
+ * restarted by the checkpoint thread while a writer commits.
  */
 #include <stdio.h>
 #include <stdlib.h>
