@@ -157,26 +157,30 @@ class LimitTest(CrawlTestCase):
     def test_nofollow_url_found_again_is_fetched(self):
         """A URL first seen through a nofollow link, then through a
         followable one, is queued again under its old id and fetched once:
-        the lease of its host goes back for it."""
+        the host's queue is read again from its start, and what is in
+        flight meanwhile is not fetched twice."""
         web = self.start_web(1)
         u = web.url
-        # / is read first: /n (nofollow) gets an id before /a, /b and /c
+        # / is read first: /n (nofollow) gets an id before /a, /b and /c.
         web.script("/", Response(body=(
             '<html><body><a rel="nofollow" href="/n">n</a>'
             '<a href="/a">a</a><a href="/b">b</a></body></html>')))
         web.script("/a", Response(body='<html><body><a href="/c">c</a>'
                                   '</body></html>'))
+        # /b revives /n while /c (queued after /b) is still being fetched
         web.script("/b", Response(body='<html><body><a href="/n">n</a>'
-                                  '</body></html>'))
-        for path in ("/c", "/n"):
-            web.script(path, Response(body="<html><body>x</body></html>"))
+                                  '</body></html>', delay=0.3))
+        web.script("/c", Response(body="<html><body>c</body></html>",
+                                  delay=0.8))
+        web.script("/n", Response(body="<html><body>n</body></html>"))
         self.write_seeds([u("/")])
-        self.crawl_ok()
+        self.crawl_ok("--host-connections", 2)
         db = self.db()
         self.assertFetchedOnce(web, {u(p) for p in ("/", "/a", "/b", "/c",
                                                      "/n")})
-        self.assertEqual(url_rows(db)[u("/n")][:2], (DONE, None))
-
+        rows = url_rows(db)
+        self.assertEqual(rows[u("/n")][:2], (DONE, None))
+        self.assertEqual(rows[u("/c")][:2], (DONE, None))
 
 class ScopeTest(CrawlTestCase):
 
