@@ -461,7 +461,7 @@ static void send_parse(struct child *ch, struct job *j, const char *body,
         .body = body,
         .body_len = len,
     };
-    msg_put_parse_job(&ch->ch.out, j->id, &m);
+    msg_send_parse_job(&ch->ch, j->id, &m);
     if (ch->n_out == 0)
         ch->busy_since_ms = now;
     ch->n_out++;

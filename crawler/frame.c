@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +93,35 @@ int frame_end(struct buf *out, size_t start)
         return -E2BIG;
     }
     put_le((unsigned char *)out->data + start + 8, payload, 4);
+    return 0;
+}
+
+int chan_end_frame(struct chan *c, size_t start, const void *tail,
+                   size_t n_tail)
+{
+    struct buf *out = &c->out;
+    size_t payload = out->len - start - FRAME_HEADER_BYTES + n_tail;
+    if (payload > FRAME_MAX_PAYLOAD) {
+        out->len = start;
+        return -E2BIG;
+    }
+    put_le((unsigned char *)out->data + start + 8, payload, 4);
+    size_t sent = 0;
+    if (start == 0) { /* nothing waits before it */
+        struct iovec iov[2] = {{out->data, out->len},
+                               {(void *)tail, n_tail}};
+        ssize_t n;
+        do
+            n = writev(c->fd, iov, 2);
+        while (n < 0 && errno == EINTR);
+        /* An error is left for chan_flush to see and report. */
+        sent = n > 0 ? (size_t)n : 0;
+    }
+    size_t head = sent < out->len ? sent : out->len;
+    buf_consume(out, head);
+    sent -= head;
+    if (buf_append(out, (const char *)tail + sent, n_tail - sent) < 0)
+        abort(); /* CHAN_OUT_MAX exceeded: a producer ignored its credits */
     return 0;
 }
 

@@ -113,14 +113,15 @@ void fetch_result_release(struct fetch_result *m)
     memset(m, 0, sizeof *m);
 }
 
-int msg_put_parse_job(struct buf *out, uint64_t job, const struct parse_job *m)
+int msg_send_parse_job(struct chan *c, uint64_t job, const struct parse_job *m)
 {
+    struct buf *out = &c->out;
     size_t at = frame_begin(out, FRAME_PARSE, 0, job);
     frame_put_u32(out, m->kind);
     frame_put_str(out, m->url);
     frame_put_str(out, m->content_type);
-    frame_put_bytes(out, m->body, m->body_len);
-    return frame_end(out, at);
+    frame_put_u32(out, (uint32_t)m->body_len); /* the bytes: the tail */
+    return chan_end_frame(c, at, m->body, m->body_len);
 }
 
 int msg_get_parse_job(const struct frame *f, struct parse_job *m)

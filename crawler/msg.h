@@ -133,7 +133,8 @@ int msg_put_fetch_result(struct buf *out, uint64_t job,
 int msg_get_fetch_result(const struct frame *f, struct fetch_result *m);
 void fetch_result_release(struct fetch_result *m);
 
-int msg_put_parse_job(struct buf *out, uint64_t job, const struct parse_job *m);
+/* Queues the job on c, its body written from m->body (chan_end_frame). */
+int msg_send_parse_job(struct chan *c, uint64_t job, const struct parse_job *m);
 int msg_get_parse_job(const struct frame *f, struct parse_job *m);
 void parse_job_release(struct parse_job *m);
 

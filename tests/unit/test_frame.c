@@ -192,6 +192,61 @@ TEST(frame_string_without_its_nul_is_an_error)
     buf_release(&out);
 }
 
+/* Two parse jobs, the first too big for the socket's buffer: its body goes
+ * out partly from where it lies and the rest from out, the second waits
+ * behind it, and both arrive whole and in order. */
+TEST(frame_parse_job_body_sent_in_place)
+{
+    int sv[2];
+    make_pair(sv);
+    struct chan a, b;
+    chan_init(&a, sv[0]);
+    chan_init(&b, sv[1]);
+    size_t big = 4 << 20;
+    char *body = malloc(big);
+    for (size_t i = 0; i < big; i++)
+        body[i] = (char)('a' + i % 26);
+    struct parse_job j1 = {.kind = PARSE_HTML,
+                           .url = "http://h/1",
+                           .content_type = "text/html",
+                           .body = body,
+                           .body_len = big};
+    struct parse_job j2 = {.kind = PARSE_HTML,
+                           .url = "http://h/2",
+                           .content_type = "",
+                           .body = "<p>2",
+                           .body_len = 4};
+    CHECK_INT(msg_send_parse_job(&a, 1, &j1), 0);
+    CHECK(chan_pending(&a) > 0); /* the socket took only part of it */
+    CHECK(chan_pending(&a) < big);
+    CHECK_INT(msg_send_parse_job(&a, 2, &j2), 0);
+    struct frame f;
+    int got = 0;
+    for (int round = 0; round < 100000 && got < 2; round++) {
+        CHECK(chan_flush(&a, 0) >= 0);
+        int rc = chan_fill(&b);
+        CHECK(rc > 0 || rc == -EAGAIN);
+        while (got < 2 && chan_next(&b, &f) == 1) {
+            struct parse_job m;
+            CHECK_INT(msg_get_parse_job(&f, &m), 0);
+            CHECK_INT(f.job, (uint64_t)got + 1);
+            const struct parse_job *want = got == 0 ? &j1 : &j2;
+            CHECK_STR(m.url, want->url);
+            CHECK_INT(m.body_len, want->body_len);
+            CHECK(memcmp(m.body, want->body, want->body_len) == 0);
+            parse_job_release(&m);
+            got++;
+        }
+    }
+    CHECK_INT(got, 2);
+    CHECK_INT(chan_pending(&a), 0);
+    free(body);
+    chan_release(&a);
+    chan_release(&b);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 TEST(frame_oversized_payload_refused)
 {
     struct buf out;
