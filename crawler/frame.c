@@ -6,9 +6,9 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "crawler/xalloc.h"
@@ -108,8 +108,7 @@ int chan_end_frame(struct chan *c, size_t start, const void *tail,
     put_le((unsigned char *)out->data + start + 8, payload, 4);
     size_t sent = 0;
     if (start == 0) { /* nothing waits before it */
-        struct iovec iov[2] = {{out->data, out->len},
-                               {(void *)tail, n_tail}};
+        struct iovec iov[2] = {{out->data, out->len}, {(void *)tail, n_tail}};
         ssize_t n;
         do
             n = writev(c->fd, iov, 2);
