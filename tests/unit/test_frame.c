@@ -19,13 +19,27 @@ static void make_pair(int sv[2])
     fcntl(sv[1], F_SETFL, O_NONBLOCK);
 }
 
+/* Two channels over a fresh socket pair, and their end. */
+static void chans_open(struct chan *a, struct chan *b, int sv[2])
+{
+    make_pair(sv);
+    chan_init(a, sv[0]);
+    chan_init(b, sv[1]);
+}
+
+static void chans_close(struct chan *a, struct chan *b, int sv[2])
+{
+    chan_release(a);
+    chan_release(b);
+    close(sv[0]);
+    close(sv[1]);
+}
+
 TEST(frame_fetch_job_roundtrip)
 {
     int sv[2];
-    make_pair(sv);
     struct chan a, b;
-    chan_init(&a, sv[0]);
-    chan_init(&b, sv[1]);
+    chans_open(&a, &b, sv);
     struct fetch_job job = {.kind = FETCH_ROBOTS, .url = "http://h/x"};
     msg_put_fetch_job(&a.out, 42, &job);
     CHECK_INT(chan_flush(&a, 1), 0);
@@ -40,10 +54,7 @@ TEST(frame_fetch_job_roundtrip)
     CHECK_STR(got.url, "http://h/x");
     fetch_job_release(&got);
     CHECK_INT(chan_next(&b, &f), 0);
-    chan_release(&a);
-    chan_release(&b);
-    close(sv[0]);
-    close(sv[1]);
+    chans_close(&a, &b, sv);
 }
 
 /* Feeds an encoded parse result one byte at a time: no frame appears
@@ -198,10 +209,8 @@ TEST(frame_string_without_its_nul_is_an_error)
 TEST(frame_parse_job_body_sent_in_place)
 {
     int sv[2];
-    make_pair(sv);
     struct chan a, b;
-    chan_init(&a, sv[0]);
-    chan_init(&b, sv[1]);
+    chans_open(&a, &b, sv);
     size_t big = 4 << 20;
     char *body = malloc(big);
     for (size_t i = 0; i < big; i++)
@@ -241,10 +250,7 @@ TEST(frame_parse_job_body_sent_in_place)
     CHECK_INT(got, 2);
     CHECK_INT(chan_pending(&a), 0);
     free(body);
-    chan_release(&a);
-    chan_release(&b);
-    close(sv[0]);
-    close(sv[1]);
+    chans_close(&a, &b, sv);
 }
 
 TEST(frame_oversized_payload_refused)
