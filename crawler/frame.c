@@ -85,27 +85,31 @@ void frame_put_str(struct buf *out, const char *s)
     put_int(out, 0, 1);
 }
 
-int frame_end(struct buf *out, size_t start)
+/* Seals the frame begun at start, whose payload has n_after more bytes
+ * than out holds yet. */
+static int seal(struct buf *out, size_t start, size_t n_after)
 {
     size_t payload = out->len - start - FRAME_HEADER_BYTES;
-    if (payload > FRAME_MAX_PAYLOAD) {
+    if (n_after > FRAME_MAX_PAYLOAD || payload > FRAME_MAX_PAYLOAD - n_after) {
         out->len = start;
         return -E2BIG;
     }
-    put_le((unsigned char *)out->data + start + 8, payload, 4);
+    put_le((unsigned char *)out->data + start + 8, payload + n_after, 4);
     return 0;
+}
+
+int frame_end(struct buf *out, size_t start)
+{
+    return seal(out, start, 0);
 }
 
 int chan_end_frame(struct chan *c, size_t start, const void *tail,
                    size_t n_tail)
 {
     struct buf *out = &c->out;
-    size_t payload = out->len - start - FRAME_HEADER_BYTES + n_tail;
-    if (payload > FRAME_MAX_PAYLOAD) {
-        out->len = start;
+    put_int(out, n_tail, 4); /* the field's length, as frame_put_bytes */
+    if (seal(out, start, n_tail) < 0)
         return -E2BIG;
-    }
-    put_le((unsigned char *)out->data + start + 8, payload, 4);
     size_t sent = 0;
     if (start == 0) { /* nothing waits before it */
         struct iovec iov[2] = {{out->data, out->len}, {(void *)tail, n_tail}};

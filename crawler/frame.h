@@ -119,12 +119,12 @@ int chan_next(struct chan *c, struct frame *f);
 int chan_flush(struct chan *c, int block);
 /* Bytes queued and not yet written. */
 size_t chan_pending(const struct chan *c);
-/* Seals the frame begun at start in c->out (frame_begin) whose last n_tail
- * payload bytes are at tail (a body, its length already put): when nothing
- * waits before the frame, it goes to the socket at once and the tail from
- * where it lies, not copied into out first. What the socket does not take
- * stays in out, for chan_flush (which also reports a write error). -E2BIG
- * as frame_end. */
+/* Ends the frame begun at start in c->out (frame_begin) with one more
+ * field, the n_tail bytes at tail (as frame_put_bytes puts them), and
+ * seals it. When nothing waits before the frame, it goes to the socket at
+ * once and the bytes from where they lie, not copied into out first. What
+ * the socket does not take stays in out, for chan_flush (which also reports
+ * a write error). -E2BIG as frame_end. */
 int chan_end_frame(struct chan *c, size_t start, const void *tail,
                    size_t n_tail);
 

@@ -120,7 +120,6 @@ int msg_send_parse_job(struct chan *c, uint64_t job, const struct parse_job *m)
     frame_put_u32(out, m->kind);
     frame_put_str(out, m->url);
     frame_put_str(out, m->content_type);
-    frame_put_u32(out, (uint32_t)m->body_len); /* the bytes: the tail */
     return chan_end_frame(c, at, m->body, m->body_len);
 }
 

@@ -127,6 +127,15 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int n_frames)
     return SQLITE_OK;
 }
 
+/* Its connection, its lock and itself; the thread is not running. */
+static void checkpointer_free(struct checkpointer *c)
+{
+    sqlite3_close(c->db);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
 void db_checkpointer_start(struct store *s, const char *path)
 {
     struct checkpointer *c = xcalloc(1, sizeof *c);
@@ -142,10 +151,7 @@ void db_checkpointer_start(struct store *s, const char *path)
             SQLITE_OK ||
         pthread_create(&c->thread, NULL, run, c) != 0) {
         /* No thread: SQLite's own checkpoint, inside the commit. */
-        sqlite3_close(c->db);
-        pthread_cond_destroy(&c->wake);
-        pthread_mutex_destroy(&c->mu);
-        free(c);
+        checkpointer_free(c);
         sqlite3_wal_autocheckpoint(s->db, CHECKPOINT_FRAMES);
         return;
     }
@@ -166,10 +172,7 @@ void db_checkpointer_stop(struct store *s)
     pthread_join(c->thread, NULL);
     /* Closed first, so that closing the crawl's connection, the last one,
      * copies the rest and removes the log. */
-    sqlite3_close(c->db);
-    pthread_cond_destroy(&c->wake);
-    pthread_mutex_destroy(&c->mu);
-    free(c);
+    checkpointer_free(c);
     s->ckpt = NULL;
 }
 
