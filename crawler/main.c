@@ -7,6 +7,7 @@
 #include "crawler/cli.h"
 #include "crawler/config.h"
 #include "crawler/log.h"
+#include "crawler/xalloc.h"
 
 struct command {
     const char *name;
@@ -39,6 +40,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     log_init("crawler", LOG_INFO);
+    xalloc_keep_freed();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

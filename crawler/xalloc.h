@@ -18,4 +18,9 @@ char *xstrndup(const char *s, size_t n);
 /* Returns a copy of the n bytes at p plus a terminating NUL. */
 char *xmemdup0(const void *p, size_t n);
 
+/* Makes malloc keep freed memory for reuse instead of handing it back to
+ * the kernel at each free (trimming the heap top, unmapping large blocks).
+ * Call once at start-up, before forking: the children inherit it. */
+void xalloc_keep_freed(void);
+
 #endif
