@@ -71,6 +71,11 @@ void db_bind_text(sqlite3_stmt *st, int i, const char *v);
  * SQL's date functions take ~5,000 instructions a row. */
 void db_bind_now(struct store *s, sqlite3_stmt *st, int i);
 
+/* store/gather.c: the name of the VFS for read-write connections, which
+ * gathers a commit's log frames into large writes; NULL when it could
+ * not be registered (then SQLite's default VFS serves, only slower). */
+const char *db_gather_vfs(void);
+
 /* store/checkpoint.c: the thread that copies the log into the database
  * (path) for a read-write store; without it, SQLite's own checkpoint. */
 void db_checkpointer_start(struct store *s, const char *path);

@@ -382,7 +382,8 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     int oflags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                           : SQLITE_OPEN_READONLY;
-    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
+    const char *vfs = writable ? db_gather_vfs() : NULL;
+    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, vfs) !=
         SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open database: %s", path,
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");

@@ -3,12 +3,14 @@
  * nofollow skips, reading queued URLs, requeueing, counts by state, the
  * times the store writes, identity and the crawl lock, the search index
  * catching up with the stored text, the write-ahead log copied and
- * restarted by the checkpoint thread while a writer commits.
+ * restarted by the checkpoint thread while a writer commits, and the log's
+ * gathered writes (store/gather.c) in the file by the end of each commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -327,4 +329,74 @@ TEST(store_log_copied_and_restarted_while_writing)
     CHECK(wal_max < (off_t)(n * url_bytes) / 4);
     CHECK_INT(url_count(s, URL_QUEUED), n);
     cleanup(s);
+}
+
+/* Adds n queued URLs of about 1 KiB each, numbered from first. */
+static void add_urls(struct store *s, int64_t host, int first, int n)
+{
+    char u[1100];
+    memset(u, 'x', sizeof u - 1);
+    u[sizeof u - 1] = 0;
+    for (int i = first; i < first + n; i++) {
+        int k = snprintf(u, sizeof u, "http://a/%d/", i);
+        u[k] = 'x';
+        struct url_new row = url(u, host, URL_QUEUED, NULL);
+        CHECK_INT(store_url_add(s, &row), 1);
+    }
+}
+
+/* A reader that starts after a commit sees all of it, whether the commit
+ * wrote less than one gathered write or many: what the log's writes
+ * gather is in the file before SQLite publishes the transaction. */
+TEST(store_commit_seen_by_reader_at_once)
+{
+    struct store *s = fresh();
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    const int sizes[] = {1, 3, 200, 2, 700, 1};
+    int n = 0;
+    for (size_t c = 0; c < sizeof sizes / sizeof sizes[0]; c++) {
+        CHECK_INT(store_begin(s), 0);
+        add_urls(s, h, n, sizes[c]);
+        n += sizes[c];
+        CHECK_INT(store_commit(s), 0);
+        struct store *r = NULL;
+        char err[256];
+        CHECK_INT(store_open(db_path, 0, &r, err, sizeof err), 0);
+        CHECK_INT(url_count(r, URL_QUEUED), n);
+        store_close(r);
+    }
+    cleanup(s);
+}
+
+/* A writer that dies right after a commit, without closing anything,
+ * loses none of it; what it had not committed is not there. */
+TEST(store_commit_kept_when_writer_dies)
+{
+    struct store *s = fresh();
+    store_close(s);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        struct store *w = NULL;
+        char err[256];
+        int64_t h;
+        if (store_open(db_path, STORE_WRITE, &w, err, sizeof err) < 0 ||
+            store_host_id(w, "http://a", 8, &h) < 0 || store_begin(w) < 0)
+            _exit(2);
+        add_urls(w, h, 0, 300);
+        if (store_commit(w) < 0 || store_begin(w) < 0)
+            _exit(3);
+        add_urls(w, h, 300, 300); /* never committed */
+        _exit(0);
+    }
+    int status;
+    CHECK_INT(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), 0);
+    struct store *r = NULL;
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &r, err, sizeof err), 0);
+    CHECK_INT(url_count(r, URL_QUEUED), 300);
+    cleanup(r);
 }

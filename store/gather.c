@@ -1,0 +1,439 @@
+/*
+ * gather: the VFS the crawl's connections use: the platform's own, except
+ * that the frames a commit appends to the write-ahead log are gathered
+ * into writes of up to GATHER_BYTES (30 frames).
+ *
+ * SQLite writes each log frame with two calls, its 24-byte header and its
+ * page, so a commit of 10,000 frames made 20,000 system calls, and on a
+ * virtual machine each costs microseconds: the crawl's loop stood still
+ * for 0.1-0.3 s at every commit. Here consecutive appends wait in a buffer
+ * and go to the file in one write.
+ *
+ * Nothing waits past the commit: SQLite publishes a transaction in the
+ * shared wal-index only after writing its commit frame (the one whose
+ * header holds the database size), and the write of that frame's page
+ * sends the buffer to the file inside the same xWrite call, so an error
+ * (a full disk) reaches SQLite there, as it would without us. Every other
+ * call that looks at the file (read, sync, truncate, size, close, file
+ * control) and every shared-memory barrier or lock of the database sends
+ * the buffer first. A write that does not follow the one before it (a
+ * rewrite of a header, the log's own header at a restart) goes straight
+ * through. A crash loses only the frames of a transaction not yet
+ * committed, as a crash inside SQLite's commit would.
+ *
+ * Invariants: only a log file has a buffer; the buffer holds bytes for
+ * one contiguous range that follows the last byte written; each file is
+ * used by the thread of its connection only (the registry of open
+ * databases, through which a log finds its database, has a lock).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crawler/xalloc.h"
+#include "store/db.h"
+
+#define GATHER_VFS "crawler-gather"
+/* The unix VFS writes at most 128 KiB - 1 bytes in one call. */
+#define GATHER_BYTES (124 * 1024)
+#define LOG_FRAME_HEADER_BYTES 24 /* the WAL file format's frame header */
+
+struct gather_file {
+    sqlite3_file base;           /* pMethods: &gather_methods */
+    sqlite3_file *real;          /* the platform VFS's file, after us */
+    const char *name;            /* a database: as SQLite passed it */
+    struct gather_file *log;     /* a database: its log, while open */
+    struct gather_file *db;      /* a log: its database */
+    struct gather_file *next_db; /* the registry of open databases */
+    unsigned char *buf;          /* a log: bytes not yet written */
+    size_t len;                  /* ... how many */
+    sqlite3_int64 off;           /* ... for this offset of the file */
+    sqlite3_int64 next_off;      /* just past the last byte written */
+    int is_commit_pending;       /* the commit frame's page comes next */
+};
+
+static sqlite3_vfs gather_vfs;
+static sqlite3_vfs *platform_vfs;
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct gather_file *open_dbs;
+
+static int flush(struct gather_file *f)
+{
+    if (f->len == 0)
+        return SQLITE_OK;
+    int rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->off);
+    f->len = 0;
+    return rc;
+}
+
+/* For the calls that cannot fail: a buffer still full there would let a
+ * published transaction miss its frames, so this never returns failed.
+ * By the invariants above it is empty whenever SQLite gets here. */
+static void flush_or_abort(struct gather_file *f)
+{
+    if (f && flush(f) != SQLITE_OK)
+        abort();
+}
+
+static uint32_t big_endian_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           (uint32_t)p[3];
+}
+
+static int gather_write(sqlite3_file *file, const void *data, int amt,
+                        sqlite3_int64 off)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    if (!f->db)
+        return f->real->pMethods->xWrite(f->real, data, amt, off);
+    int is_next = off == f->next_off;
+    int rc = SQLITE_OK;
+    if (!is_next || f->len + (size_t)amt > GATHER_BYTES)
+        rc = flush(f);
+    if (rc == SQLITE_OK) {
+        if (is_next && (size_t)amt <= GATHER_BYTES) {
+            if (!f->buf)
+                f->buf = xmalloc(GATHER_BYTES);
+            if (f->len == 0)
+                f->off = off;
+            memcpy(f->buf + f->len, data, (size_t)amt);
+            f->len += (size_t)amt;
+        } else {
+            rc = f->real->pMethods->xWrite(f->real, data, amt, off);
+        }
+    }
+    f->next_off = off + amt;
+    /* A frame header with a database size is a commit frame's: the write
+     * of its page ends the transaction's frames. (A rewritten header only
+     * makes the next write flush early.) */
+    if (f->is_commit_pending) {
+        f->is_commit_pending = 0;
+        if (rc == SQLITE_OK)
+            rc = flush(f);
+    } else if (amt == LOG_FRAME_HEADER_BYTES) {
+        f->is_commit_pending =
+            big_endian_u32((const unsigned char *)data + 4) != 0;
+    }
+    return rc;
+}
+
+static int gather_read(sqlite3_file *file, void *data, int amt,
+                       sqlite3_int64 off)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    int rc = flush(f);
+    if (rc != SQLITE_OK)
+        return rc;
+    return f->real->pMethods->xRead(f->real, data, amt, off);
+}
+
+static int gather_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    int rc = flush(f);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (f->next_off > size)
+        f->next_off = size;
+    return f->real->pMethods->xTruncate(f->real, size);
+}
+
+static int gather_sync(sqlite3_file *file, int flags)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    int rc = flush(f);
+    if (rc != SQLITE_OK)
+        return rc;
+    return f->real->pMethods->xSync(f->real, flags);
+}
+
+static int gather_file_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    int rc = flush(f);
+    if (rc != SQLITE_OK)
+        return rc;
+    return f->real->pMethods->xFileSize(f->real, size);
+}
+
+static int gather_close(sqlite3_file *file)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    int rc = flush(f);
+    pthread_mutex_lock(&registry_mu);
+    if (f->db && f->db->log == f)
+        f->db->log = NULL;
+    for (struct gather_file **p = &open_dbs; *p; p = &(*p)->next_db)
+        if (*p == f) {
+            *p = f->next_db;
+            break;
+        }
+    for (struct gather_file *d = open_dbs; d; d = d->next_db)
+        if (d->log == f)
+            d->log = NULL;
+    pthread_mutex_unlock(&registry_mu);
+    free(f->buf);
+    int close_rc = f->real->pMethods->xClose(f->real);
+    return rc != SQLITE_OK ? rc : close_rc;
+}
+
+static int gather_lock(sqlite3_file *file, int level)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    return f->real->pMethods->xLock(f->real, level);
+}
+
+static int gather_unlock(sqlite3_file *file, int level)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    return f->real->pMethods->xUnlock(f->real, level);
+}
+
+static int gather_check_reserved_lock(sqlite3_file *file, int *out)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    return f->real->pMethods->xCheckReservedLock(f->real, out);
+}
+
+static int gather_file_control(sqlite3_file *file, int op, void *arg)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    int rc = flush(f);
+    if (rc != SQLITE_OK)
+        return rc;
+    return f->real->pMethods->xFileControl(f->real, op, arg);
+}
+
+static int gather_sector_size(sqlite3_file *file)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    return f->real->pMethods->xSectorSize(f->real);
+}
+
+static int gather_device_characteristics(sqlite3_file *file)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    return f->real->pMethods->xDeviceCharacteristics(f->real);
+}
+
+/* The shared-memory calls are made on the database file; a barrier or a
+ * lock there may publish or hand over what the log holds. */
+static int gather_shm_map(sqlite3_file *file, int page, int page_bytes,
+                          int extend, void volatile **out)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    if (f->real->pMethods->iVersion < 2)
+        return SQLITE_IOERR_SHMMAP;
+    return f->real->pMethods->xShmMap(f->real, page, page_bytes, extend, out);
+}
+
+static int gather_shm_lock(sqlite3_file *file, int offset, int n, int flags)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    flush_or_abort(f->log);
+    if (f->real->pMethods->iVersion < 2)
+        return SQLITE_IOERR_SHMLOCK;
+    return f->real->pMethods->xShmLock(f->real, offset, n, flags);
+}
+
+static void gather_shm_barrier(sqlite3_file *file)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    flush_or_abort(f->log);
+    if (f->real->pMethods->iVersion >= 2)
+        f->real->pMethods->xShmBarrier(f->real);
+}
+
+static int gather_shm_unmap(sqlite3_file *file, int delete_flag)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    flush_or_abort(f->log);
+    if (f->real->pMethods->iVersion < 2)
+        return SQLITE_OK;
+    return f->real->pMethods->xShmUnmap(f->real, delete_flag);
+}
+
+static int gather_fetch(sqlite3_file *file, sqlite3_int64 off, int amt,
+                        void **out)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    if (f->real->pMethods->iVersion < 3) {
+        *out = NULL; /* read the page instead */
+        return SQLITE_OK;
+    }
+    return f->real->pMethods->xFetch(f->real, off, amt, out);
+}
+
+static int gather_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
+{
+    struct gather_file *f = (struct gather_file *)file;
+    if (f->real->pMethods->iVersion < 3)
+        return SQLITE_OK;
+    return f->real->pMethods->xUnfetch(f->real, off, p);
+}
+
+static const sqlite3_io_methods gather_methods = {
+    .iVersion = 3,
+    .xClose = gather_close,
+    .xRead = gather_read,
+    .xWrite = gather_write,
+    .xTruncate = gather_truncate,
+    .xSync = gather_sync,
+    .xFileSize = gather_file_size,
+    .xLock = gather_lock,
+    .xUnlock = gather_unlock,
+    .xCheckReservedLock = gather_check_reserved_lock,
+    .xFileControl = gather_file_control,
+    .xSectorSize = gather_sector_size,
+    .xDeviceCharacteristics = gather_device_characteristics,
+    .xShmMap = gather_shm_map,
+    .xShmLock = gather_shm_lock,
+    .xShmBarrier = gather_shm_barrier,
+    .xShmUnmap = gather_shm_unmap,
+    .xFetch = gather_fetch,
+    .xUnfetch = gather_unfetch,
+};
+
+static int gather_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
+                       int flags, int *out_flags)
+{
+    (void)vfs;
+    struct gather_file *f = (struct gather_file *)file;
+    memset(f, 0, sizeof *f);
+    f->real = (sqlite3_file *)(f + 1);
+    int rc = platform_vfs->xOpen(platform_vfs, name, f->real, flags, out_flags);
+    if (rc != SQLITE_OK || !f->real->pMethods)
+        return rc; /* base.pMethods stays NULL: SQLite will not close it */
+    f->base.pMethods = &gather_methods;
+    pthread_mutex_lock(&registry_mu);
+    if (flags & SQLITE_OPEN_MAIN_DB) {
+        f->name = name;
+        f->next_db = open_dbs;
+        open_dbs = f;
+    } else if (flags & SQLITE_OPEN_WAL) {
+        /* The log's name sits right after its database's, in the buffer
+         * whose start SQLite passed when it opened the database. */
+        const char *db_name = sqlite3_filename_database(name);
+        for (struct gather_file *d = open_dbs; d; d = d->next_db)
+            if (d->name == db_name) {
+                f->db = d;
+                d->log = f;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&registry_mu);
+    return SQLITE_OK;
+}
+
+/* The rest is the platform's. */
+static int gather_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+    (void)vfs;
+    return platform_vfs->xDelete(platform_vfs, name, sync_dir);
+}
+
+static int gather_access(sqlite3_vfs *vfs, const char *name, int flags,
+                         int *out)
+{
+    (void)vfs;
+    return platform_vfs->xAccess(platform_vfs, name, flags, out);
+}
+
+static int gather_full_pathname(sqlite3_vfs *vfs, const char *name, int n,
+                                char *out)
+{
+    (void)vfs;
+    return platform_vfs->xFullPathname(platform_vfs, name, n, out);
+}
+
+static void *gather_dl_open(sqlite3_vfs *vfs, const char *name)
+{
+    (void)vfs;
+    return platform_vfs->xDlOpen(platform_vfs, name);
+}
+
+static void gather_dl_error(sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    platform_vfs->xDlError(platform_vfs, n, out);
+}
+
+static void (*gather_dl_sym(sqlite3_vfs *vfs, void *lib, const char *sym))(void)
+{
+    (void)vfs;
+    return platform_vfs->xDlSym(platform_vfs, lib, sym);
+}
+
+static void gather_dl_close(sqlite3_vfs *vfs, void *lib)
+{
+    (void)vfs;
+    platform_vfs->xDlClose(platform_vfs, lib);
+}
+
+static int gather_randomness(sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    return platform_vfs->xRandomness(platform_vfs, n, out);
+}
+
+static int gather_sleep(sqlite3_vfs *vfs, int us)
+{
+    (void)vfs;
+    return platform_vfs->xSleep(platform_vfs, us);
+}
+
+static int gather_current_time(sqlite3_vfs *vfs, double *out)
+{
+    (void)vfs;
+    return platform_vfs->xCurrentTime(platform_vfs, out);
+}
+
+static int gather_get_last_error(sqlite3_vfs *vfs, int n, char *out)
+{
+    (void)vfs;
+    return platform_vfs->xGetLastError(platform_vfs, n, out);
+}
+
+static int gather_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *out)
+{
+    (void)vfs;
+    return platform_vfs->xCurrentTimeInt64(platform_vfs, out);
+}
+
+static int registered_rc = SQLITE_ERROR;
+
+static void gather_register(void)
+{
+    platform_vfs = sqlite3_vfs_find(NULL);
+    if (!platform_vfs || platform_vfs->iVersion < 2)
+        return;
+    gather_vfs = (sqlite3_vfs){
+        .iVersion = 2,
+        .szOsFile = (int)sizeof(struct gather_file) + platform_vfs->szOsFile,
+        .mxPathname = platform_vfs->mxPathname,
+        .zName = GATHER_VFS,
+        .xOpen = gather_open,
+        .xDelete = gather_delete,
+        .xAccess = gather_access,
+        .xFullPathname = gather_full_pathname,
+        .xDlOpen = gather_dl_open,
+        .xDlError = gather_dl_error,
+        .xDlSym = gather_dl_sym,
+        .xDlClose = gather_dl_close,
+        .xRandomness = gather_randomness,
+        .xSleep = gather_sleep,
+        .xCurrentTime = gather_current_time,
+        .xGetLastError = gather_get_last_error,
+        .xCurrentTimeInt64 = gather_current_time_int64,
+    };
+    registered_rc = sqlite3_vfs_register(&gather_vfs, 0);
+}
+
+const char *db_gather_vfs(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, gather_register);
+    return registered_rc == SQLITE_OK ? GATHER_VFS : NULL;
+}
