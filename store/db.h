@@ -32,6 +32,10 @@ enum stmt_id {
     ST_COUNT,
 };
 
+/* A numeric macro as an SQL literal. */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 /* The rows of one ST_LINKS_ADD statement. */
 #define LINKS_PER_INSERT 16
 

