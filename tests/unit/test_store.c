@@ -281,6 +281,22 @@ static off_t file_size(const char *path)
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
+#define URL_BYTES 1100 /* each URL add_urls makes, with its NUL */
+
+/* Adds n queued URLs of host, "http://a/K/xxx...", K from first. */
+static void add_urls(struct store *s, int64_t host, int first, int n)
+{
+    char u[URL_BYTES];
+    memset(u, 'x', sizeof u - 1);
+    u[sizeof u - 1] = 0;
+    for (int i = first; i < first + n; i++) {
+        int k = snprintf(u, sizeof u, "http://a/%d/", i);
+        u[k] = 'x'; /* the rest of the 1 KiB stays */
+        struct url_new row = url(u, host, URL_QUEUED, NULL);
+        CHECK_INT(store_url_add(s, &row), 1);
+    }
+}
+
 /* With thresholds of a few hundred KiB, 8 MiB of rows go through a log
  * that the thread copies and that starts over: it stays a fraction of
  * what was written, and every row is there. As in a crawl, the writer
@@ -296,20 +312,13 @@ TEST(store_log_copied_and_restarted_while_writing)
     snprintf(wal, sizeof wal, "%s-wal", db_path);
     int64_t h;
     CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
-    char u[1100];
-    memset(u, 'x', sizeof u - 1);
-    u[sizeof u - 1] = 0;
-    const int per_commit = 16, url_bytes = (int)sizeof u;
+    const int per_commit = 16, url_bytes = URL_BYTES;
     int n = 0, busy = 0;
     off_t wal_max = 0;
     CHECK_INT(store_begin(s), 0);
     for (int c = 0; c < 1000 && (int64_t)n * url_bytes < 8 << 20; c++) {
-        for (int i = 0; i < per_commit; i++, n++) {
-            int k = snprintf(u, sizeof u, "http://a/%d/", n);
-            u[k] = 'x'; /* the rest of the 1 KiB stays */
-            struct url_new row = url(u, h, URL_QUEUED, NULL);
-            CHECK_INT(store_url_add(s, &row), 1);
-        }
+        add_urls(s, h, n, per_commit);
+        n += per_commit;
         CHECK_INT(store_commit(s), 0);
         CHECK_INT(store_begin(s), 0);
         off_t w = file_size(wal);
@@ -329,20 +338,6 @@ TEST(store_log_copied_and_restarted_while_writing)
     CHECK(wal_max < (off_t)(n * url_bytes) / 4);
     CHECK_INT(url_count(s, URL_QUEUED), n);
     cleanup(s);
-}
-
-/* Adds n queued URLs of about 1 KiB each, numbered from first. */
-static void add_urls(struct store *s, int64_t host, int first, int n)
-{
-    char u[1100];
-    memset(u, 'x', sizeof u - 1);
-    u[sizeof u - 1] = 0;
-    for (int i = first; i < first + n; i++) {
-        int k = snprintf(u, sizeof u, "http://a/%d/", i);
-        u[k] = 'x';
-        struct url_new row = url(u, host, URL_QUEUED, NULL);
-        CHECK_INT(store_url_add(s, &row), 1);
-    }
 }
 
 /* A reader that starts after a commit sees all of it, whether the commit
