@@ -14,16 +14,26 @@
  * header holds the database size), and the write of that frame's page
  * sends the buffer to the file inside the same xWrite call, so an error
  * (a full disk) reaches SQLite there, as it would without us. Every other
- * call that looks at the file (read, sync, truncate, size, close, file
- * control) and every shared-memory barrier or lock of the database sends
- * the buffer first. A write that does not follow the one before it (a
- * rewrite of a header, the log's own header at a restart) goes straight
- * through. A crash loses only the frames of a transaction not yet
- * committed, as a crash inside SQLite's commit would.
+ * call that looks at the file (read, sync, truncate, size, file control)
+ * sends the buffer first, and so does the database's shared-memory
+ * barrier. A write that does not follow the one before it (a rewrite of a
+ * page or header in place, the log's own header at a restart) goes
+ * straight through, after the buffer.
+ *
+ * A write that fails keeps the buffer: its frames may belong to a
+ * transaction that goes on (SQLite undoes only the failed statement), and
+ * the next flush tries them again, at the latest the commit's. Bytes still
+ * unwritten when the database's shared-memory locks change, or when the
+ * log closes, belong to a transaction that is over, rolled back or failed
+ * (a committed one left nothing; SQLite takes and drops those locks only
+ * around transactions), and are dropped unwritten: written late, a failed
+ * commit's frames would look committed to the recovery after a crash. A
+ * crash loses only the frames of a transaction not yet committed, as a
+ * crash inside SQLite's commit would.
  *
  * Invariants: only a log file has a buffer; the buffer holds bytes for
- * one contiguous range that follows the last byte written; each file is
- * used by the thread of its connection only (the registry of open
+ * one contiguous range that ends where the next append will start; each
+ * file is used by the thread of its connection only (the registry of open
  * databases, through which a log finds its database, has a lock).
  */
 #include <pthread.h>
@@ -40,17 +50,17 @@
 #define LOG_FRAME_HEADER_BYTES 24 /* the WAL file format's frame header */
 
 struct gather_file {
-    sqlite3_file base;           /* pMethods: &gather_methods */
-    sqlite3_file *real;          /* the platform VFS's file, after us */
-    const char *name;            /* a database: as SQLite passed it */
-    struct gather_file *log;     /* a database: its log, while open */
-    struct gather_file *db;      /* a log: its database */
-    struct gather_file *next_db; /* the registry of open databases */
-    unsigned char *buf;          /* a log: bytes not yet written */
-    size_t len;                  /* ... how many */
-    sqlite3_int64 off;           /* ... for this offset of the file */
-    sqlite3_int64 next_off;      /* just past the last byte written */
-    int is_commit_pending;       /* the commit frame's page comes next */
+    sqlite3_file base;             /* pMethods: &gather_methods */
+    sqlite3_file *real;            /* the platform VFS's file, after us */
+    const char *name;              /* a database: as SQLite passed it */
+    struct gather_file *log;       /* a database: its log, while open */
+    struct gather_file *db;        /* a log: its database */
+    struct gather_file *next_db;   /* the registry of open databases */
+    unsigned char *buf;            /* a log: bytes not yet written */
+    size_t len;                    /* ... how many */
+    sqlite3_int64 off;             /* ... for this offset of the file */
+    sqlite3_int64 next_off;        /* just past the last byte taken */
+    sqlite3_int64 commit_page_off; /* the commit frame's page, or -1 */
 };
 
 static sqlite3_vfs gather_vfs;
@@ -58,18 +68,31 @@ static sqlite3_vfs *platform_vfs;
 static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct gather_file *open_dbs;
 
+/* Sends the buffer to the file; on failure it keeps it for the next try. */
 static int flush(struct gather_file *f)
 {
     if (f->len == 0)
         return SQLITE_OK;
     int rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->off);
-    f->len = 0;
+    if (rc == SQLITE_OK)
+        f->len = 0;
     return rc;
 }
 
-/* For the calls that cannot fail: a buffer still full there would let a
- * published transaction miss its frames, so this never returns failed.
- * By the invariants above it is empty whenever SQLite gets here. */
+/* The transaction is over (see the top): what is left is not needed. */
+static void drop_unwritten(struct gather_file *f)
+{
+    if (f && f->len) {
+        f->len = 0;
+        f->next_off = -1;
+    }
+}
+
+/* For the barrier before SQLite publishes a commit: its frames must be in
+ * the file, and the barrier cannot fail. The commit frame's page write has
+ * sent them already, so this never finds bytes to write; if it ever did
+ * and could not, a crash is the safe way out (recovery ignores frames
+ * that are not all there). */
 static void flush_or_abort(struct gather_file *f)
 {
     if (f && flush(f) != SQLITE_OK)
@@ -88,35 +111,33 @@ static int gather_write(sqlite3_file *file, const void *data, int amt,
     struct gather_file *f = (struct gather_file *)file;
     if (!f->db)
         return f->real->pMethods->xWrite(f->real, data, amt, off);
+    /* The page of a commit frame follows its header: the transaction's
+     * last frame, sent with everything before it. */
+    int is_commit_page = off == f->commit_page_off;
+    f->commit_page_off = -1;
     int is_next = off == f->next_off;
     int rc = SQLITE_OK;
     if (!is_next || f->len + (size_t)amt > GATHER_BYTES)
         rc = flush(f);
-    if (rc == SQLITE_OK) {
-        if (is_next && (size_t)amt <= GATHER_BYTES) {
-            if (!f->buf)
-                f->buf = xmalloc(GATHER_BYTES);
-            if (f->len == 0)
-                f->off = off;
-            memcpy(f->buf + f->len, data, (size_t)amt);
-            f->len += (size_t)amt;
-        } else {
-            rc = f->real->pMethods->xWrite(f->real, data, amt, off);
-        }
+    if (rc != SQLITE_OK)
+        return rc;
+    if (is_next && (size_t)amt <= GATHER_BYTES) {
+        if (!f->buf)
+            f->buf = xmalloc(GATHER_BYTES);
+        if (f->len == 0)
+            f->off = off;
+        memcpy(f->buf + f->len, data, (size_t)amt);
+        f->len += (size_t)amt;
+    } else {
+        rc = f->real->pMethods->xWrite(f->real, data, amt, off);
+        if (rc != SQLITE_OK)
+            return rc;
     }
     f->next_off = off + amt;
-    /* A frame header with a database size is a commit frame's: the write
-     * of its page ends the transaction's frames. (A rewritten header only
-     * makes the next write flush early.) */
-    if (f->is_commit_pending) {
-        f->is_commit_pending = 0;
-        if (rc == SQLITE_OK)
-            rc = flush(f);
-    } else if (amt == LOG_FRAME_HEADER_BYTES) {
-        f->is_commit_pending =
-            big_endian_u32((const unsigned char *)data + 4) != 0;
-    }
-    return rc;
+    if (amt == LOG_FRAME_HEADER_BYTES &&
+        big_endian_u32((const unsigned char *)data + 4) != 0)
+        f->commit_page_off = off + amt;
+    return is_commit_page ? flush(f) : SQLITE_OK;
 }
 
 static int gather_read(sqlite3_file *file, void *data, int amt,
@@ -161,22 +182,23 @@ static int gather_file_size(sqlite3_file *file, sqlite3_int64 *size)
 static int gather_close(sqlite3_file *file)
 {
     struct gather_file *f = (struct gather_file *)file;
-    int rc = flush(f);
+    /* SQLite ends a transaction before it closes a log (and closes a log
+     * before its database): what is left is not needed. */
+    drop_unwritten(f);
+    drop_unwritten(f->log);
     pthread_mutex_lock(&registry_mu);
-    if (f->db && f->db->log == f)
+    if (f->db)
         f->db->log = NULL;
+    if (f->log)
+        f->log->db = NULL;
     for (struct gather_file **p = &open_dbs; *p; p = &(*p)->next_db)
         if (*p == f) {
             *p = f->next_db;
             break;
         }
-    for (struct gather_file *d = open_dbs; d; d = d->next_db)
-        if (d->log == f)
-            d->log = NULL;
     pthread_mutex_unlock(&registry_mu);
     free(f->buf);
-    int close_rc = f->real->pMethods->xClose(f->real);
-    return rc != SQLITE_OK ? rc : close_rc;
+    return f->real->pMethods->xClose(f->real);
 }
 
 static int gather_lock(sqlite3_file *file, int level)
@@ -218,8 +240,8 @@ static int gather_device_characteristics(sqlite3_file *file)
     return f->real->pMethods->xDeviceCharacteristics(f->real);
 }
 
-/* The shared-memory calls are made on the database file; a barrier or a
- * lock there may publish or hand over what the log holds. */
+/* The shared-memory calls are made on the database file: a barrier comes
+ * before a commit is published, a change of locks after a transaction. */
 static int gather_shm_map(sqlite3_file *file, int page, int page_bytes,
                           int extend, void volatile **out)
 {
@@ -232,7 +254,7 @@ static int gather_shm_map(sqlite3_file *file, int page, int page_bytes,
 static int gather_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
     struct gather_file *f = (struct gather_file *)file;
-    flush_or_abort(f->log);
+    drop_unwritten(f->log);
     if (f->real->pMethods->iVersion < 2)
         return SQLITE_IOERR_SHMLOCK;
     return f->real->pMethods->xShmLock(f->real, offset, n, flags);
@@ -249,7 +271,7 @@ static void gather_shm_barrier(sqlite3_file *file)
 static int gather_shm_unmap(sqlite3_file *file, int delete_flag)
 {
     struct gather_file *f = (struct gather_file *)file;
-    flush_or_abort(f->log);
+    drop_unwritten(f->log);
     if (f->real->pMethods->iVersion < 2)
         return SQLITE_OK;
     return f->real->pMethods->xShmUnmap(f->real, delete_flag);
@@ -303,6 +325,7 @@ static int gather_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
     struct gather_file *f = (struct gather_file *)file;
     memset(f, 0, sizeof *f);
     f->real = (sqlite3_file *)(f + 1);
+    f->commit_page_off = -1;
     int rc = platform_vfs->xOpen(platform_vfs, name, f->real, flags, out_flags);
     if (rc != SQLITE_OK || !f->real->pMethods)
         return rc; /* base.pMethods stays NULL: SQLite will not close it */

@@ -22,9 +22,18 @@
 
 static char db_path[64];
 
+/* The case's database path: this process's, or its parent's in a child
+ * the case forked. */
+static void set_db_path(void)
+{
+    if (!db_path[0])
+        snprintf(db_path, sizeof db_path, "/tmp/crawler-unit-%d.db",
+                 (int)getpid());
+}
+
 static struct store *fresh(void)
 {
-    snprintf(db_path, sizeof db_path, "/tmp/crawler-unit-%d.db", (int)getpid());
+    set_db_path();
     unlink(db_path);
     struct store *s = NULL;
     char err[256];
@@ -393,5 +402,192 @@ TEST(store_commit_kept_when_writer_dies)
     char err[256];
     CHECK_INT(store_open(db_path, STORE_WRITE, &r, err, sizeof err), 0);
     CHECK_INT(url_count(r, URL_QUEUED), 300);
+    cleanup(r);
+}
+
+/* ---- the log's gathered writes on a full disk ---- */
+
+/* The platform's VFS, except that once log_writes_left writes to a
+ * write-ahead log have gone through, the next ones fail with SQLITE_FULL
+ * (-1: none fails), or only the next one with is_one_failure. It becomes
+ * the default before the case's first store_open, so store/gather.c wraps
+ * it. */
+static int log_writes_left = -1;
+static int is_one_failure;
+static sqlite3_vfs *real_vfs;
+static sqlite3_vfs full_vfs;
+static sqlite3_io_methods full_log_methods;
+static int (*real_log_write)(sqlite3_file *, const void *, int, sqlite3_int64);
+
+static int full_log_write(sqlite3_file *f, const void *p, int n,
+                          sqlite3_int64 off)
+{
+    if (log_writes_left == 0) {
+        if (is_one_failure)
+            log_writes_left = -1;
+        return SQLITE_FULL;
+    }
+    if (log_writes_left > 0)
+        log_writes_left--;
+    return real_log_write(f, p, n, off);
+}
+
+static int full_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
+                     int flags, int *out_flags)
+{
+    (void)vfs;
+    int rc = real_vfs->xOpen(real_vfs, name, f, flags, out_flags);
+    if (rc == SQLITE_OK && f->pMethods && (flags & SQLITE_OPEN_WAL)) {
+        full_log_methods = *f->pMethods;
+        real_log_write = full_log_methods.xWrite;
+        full_log_methods.xWrite = full_log_write;
+        f->pMethods = &full_log_methods;
+    }
+    return rc;
+}
+
+/* A store on the full-disk VFS whose transactions spill: with a cache of
+ * 20 pages, SQLite writes frames to the log long before the commit. */
+static struct store *fresh_spilling(int64_t *host)
+{
+    real_vfs = sqlite3_vfs_find(NULL);
+    full_vfs = *real_vfs;
+    full_vfs.zName = "unit-full-disk";
+    full_vfs.xOpen = full_open;
+    CHECK_INT(sqlite3_vfs_register(&full_vfs, 1), SQLITE_OK);
+    struct store *s = fresh();
+    CHECK_INT(db_exec(s, "PRAGMA cache_size = 20;"), 0);
+    CHECK_INT(store_host_id(s, "http://a", 8, host), 0);
+    return s;
+}
+
+static void check_integrity(struct store *s)
+{
+    sqlite3_stmt *st = NULL;
+    CHECK_INT(
+        sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &st, NULL),
+        SQLITE_OK);
+    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_STR((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+}
+
+/* A statement that fails on the full disk is undone alone (SQLite rolls
+ * back to its statement journal) and the transaction goes on: the frames
+ * it spilled before must still reach the log, or its commit publishes
+ * pages that are not there. */
+TEST(store_log_full_disk_fails_a_statement_not_the_transaction)
+{
+    int64_t h;
+    struct store *s = fresh_spilling(&h);
+    CHECK_INT(store_begin(s), 0);
+    add_urls(s, h, 0, 600);
+    log_writes_left = 0;
+    CHECK_INT(sqlite3_exec(s->db, "UPDATE urls SET attempts = attempts + 1",
+                           NULL, NULL, NULL),
+              SQLITE_FULL);
+    log_writes_left = -1;
+    CHECK(!sqlite3_get_autocommit(s->db)); /* the transaction is still on */
+    add_urls(s, h, 600, 10);
+    CHECK_INT(store_commit(s), 0);
+    CHECK_INT(url_count(s, URL_QUEUED), 610);
+    check_integrity(s);
+    cleanup(s);
+}
+
+/* Pages spilled and then changed again are rewritten in place, and so are
+ * their frame headers at the commit (the last one a commit frame's). A
+ * one-page commit after that, whose header gets written and whose page
+ * does not, fails with an error, not a crash, and leaves no trace. */
+TEST(store_log_full_disk_fails_a_commit_after_rewrites)
+{
+    int64_t h;
+    struct store *s = fresh_spilling(&h);
+    CHECK_INT(store_begin(s), 0);
+    add_urls(s, h, 0, 400);
+    CHECK_INT(db_exec(s, "UPDATE urls SET attempts = 1 WHERE id % 7 = 0;"), 0);
+    CHECK_INT(store_commit(s), 0);
+    CHECK_INT(store_begin(s), 0);
+    CHECK_INT(db_exec(s, "UPDATE urls SET attempts = 2 WHERE id = 7;"), 0);
+    log_writes_left = 1;
+    CHECK(store_commit(s) < 0);
+    log_writes_left = -1;
+    if (!sqlite3_get_autocommit(s->db))
+        CHECK_INT(db_exec(s, "ROLLBACK;"), 0);
+    s->in_tx = 0;
+    sqlite3_stmt *st = NULL;
+    CHECK_INT(sqlite3_prepare_v2(s->db,
+                                 "SELECT attempts FROM urls WHERE id = 7", -1,
+                                 &st, NULL),
+              SQLITE_OK);
+    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    check_integrity(s);
+    cleanup(s);
+}
+
+/* A transaction that spilled and is rolled back on the full disk ends
+ * without a crash, and the next one commits. The log is copied and
+ * emptied first, so that the rollback reads nothing from it. */
+TEST(store_log_full_disk_rollback_after_spill)
+{
+    int64_t h;
+    struct store *s = fresh_spilling(&h);
+    CHECK_INT(db_exec(s, "PRAGMA wal_checkpoint(TRUNCATE);"), 0);
+    CHECK_INT(store_begin(s), 0);
+    add_urls(s, h, 0, 600);
+    log_writes_left = 0;
+    CHECK_INT(db_exec(s, "ROLLBACK;"), 0);
+    log_writes_left = -1;
+    s->in_tx = 0;
+    CHECK_INT(url_count(s, URL_QUEUED), 0);
+    CHECK_INT(store_begin(s), 0);
+    add_urls(s, h, 0, 300);
+    CHECK_INT(store_commit(s), 0);
+    CHECK_INT(url_count(s, URL_QUEUED), 300);
+    check_integrity(s);
+    cleanup(s);
+}
+
+/* A commit whose last write failed, on a disk that has room again right
+ * after, stays failed when the writer dies then: its frames must not reach
+ * the log late, complete, where the recovery would take them for a
+ * commit. */
+TEST(store_log_failed_commit_stays_failed_after_a_crash)
+{
+    set_db_path();
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        int64_t h;
+        struct store *s = fresh_spilling(&h);
+        CHECK_INT(store_begin(s), 0);
+        add_urls(s, h, 0, 300);
+        CHECK_INT(store_commit(s), 0);
+        CHECK_INT(store_begin(s), 0);
+        CHECK_INT(db_exec(s, "UPDATE urls SET attempts = 2 WHERE id = 7;"), 0);
+        log_writes_left = 0;
+        is_one_failure = 1;
+        CHECK(store_commit(s) < 0);
+        _exit(0);
+    }
+    int status;
+    CHECK_INT(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), 0);
+    struct store *r = NULL;
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &r, err, sizeof err), 0);
+    CHECK_INT(url_count(r, URL_QUEUED), 300);
+    sqlite3_stmt *st = NULL;
+    CHECK_INT(sqlite3_prepare_v2(r->db,
+                                 "SELECT attempts FROM urls WHERE id = 7", -1,
+                                 &st, NULL),
+              SQLITE_OK);
+    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    check_integrity(r);
     cleanup(r);
 }
