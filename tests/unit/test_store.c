@@ -461,6 +461,21 @@ static struct store *fresh_spilling(int64_t *host)
     return s;
 }
 
+/* urls.attempts of the row with that id. */
+static int attempts_of(struct store *s, int64_t id)
+{
+    sqlite3_stmt *st = NULL;
+    CHECK_INT(sqlite3_prepare_v2(s->db,
+                                 "SELECT attempts FROM urls WHERE id = ?1", -1,
+                                 &st, NULL),
+              SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 static void check_integrity(struct store *s)
 {
     sqlite3_stmt *st = NULL;
@@ -515,14 +530,7 @@ TEST(store_log_full_disk_fails_a_commit_after_rewrites)
     if (!sqlite3_get_autocommit(s->db))
         CHECK_INT(db_exec(s, "ROLLBACK;"), 0);
     s->in_tx = 0;
-    sqlite3_stmt *st = NULL;
-    CHECK_INT(sqlite3_prepare_v2(s->db,
-                                 "SELECT attempts FROM urls WHERE id = 7", -1,
-                                 &st, NULL),
-              SQLITE_OK);
-    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_INT(sqlite3_column_int(st, 0), 1);
-    sqlite3_finalize(st);
+    CHECK_INT(attempts_of(s, 7), 1);
     check_integrity(s);
     cleanup(s);
 }
@@ -580,14 +588,7 @@ TEST(store_log_failed_commit_stays_failed_after_a_crash)
     char err[256];
     CHECK_INT(store_open(db_path, STORE_WRITE, &r, err, sizeof err), 0);
     CHECK_INT(url_count(r, URL_QUEUED), 300);
-    sqlite3_stmt *st = NULL;
-    CHECK_INT(sqlite3_prepare_v2(r->db,
-                                 "SELECT attempts FROM urls WHERE id = 7", -1,
-                                 &st, NULL),
-              SQLITE_OK);
-    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_INT(sqlite3_column_int(st, 0), 0);
-    sqlite3_finalize(st);
+    CHECK_INT(attempts_of(r, 7), 0);
     check_integrity(r);
     cleanup(r);
 }
