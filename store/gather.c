@@ -20,16 +20,22 @@
  * page or header in place, the log's own header at a restart) goes
  * straight through, after the buffer.
  *
- * A write that fails keeps the buffer: its frames may belong to a
- * transaction that goes on (SQLite undoes only the failed statement), and
- * the next flush tries them again, at the latest the commit's. Bytes still
- * unwritten when the database's shared-memory locks change, or when the
- * log closes, belong to a transaction that is over, rolled back or failed
- * (a committed one left nothing; SQLite takes and drops those locks only
- * around transactions), and are dropped unwritten: written late, a failed
- * commit's frames would look committed to the recovery after a crash. A
- * crash loses only the frames of a transaction not yet committed, as a
- * crash inside SQLite's commit would.
+ * A write that fails keeps the buffer when its frames may belong to a
+ * transaction that goes on (an error that reaches SQLite through a read
+ * may undo only the failed statement), and the next flush tries them
+ * again, at the latest the commit's. A failed commit is over (SQLite rolls
+ * the whole transaction back, and reads the log while it does): its bytes
+ * are dropped at once. So are bytes still unwritten when the database's
+ * shared-memory locks change, or when the log closes: SQLite takes and
+ * drops those locks only around transactions, and a committed one left
+ * nothing. Dropped, not written late: complete, a failed commit's frames
+ * would look committed to the recovery after a crash. A crash loses only
+ * the frames of a transaction not yet committed, as a crash inside
+ * SQLite's commit would.
+ *
+ * Only a database with power-safe overwrite (the unix VFS's default) gets
+ * a gathered log: without it SQLite pads a commit to a sector and writes
+ * a tail that follows no header, which the commit page rule would miss.
  *
  * Invariants: only a log file has a buffer; the buffer holds bytes for
  * one contiguous range that ends where the next append will start; each
@@ -119,8 +125,11 @@ static int gather_write(sqlite3_file *file, const void *data, int amt,
     int rc = SQLITE_OK;
     if (!is_next || f->len + (size_t)amt > GATHER_BYTES)
         rc = flush(f);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
+        if (is_commit_page)
+            drop_unwritten(f); /* the commit failed: see the top */
         return rc;
+    }
     if (is_next && (size_t)amt <= GATHER_BYTES) {
         if (!f->buf)
             f->buf = xmalloc(GATHER_BYTES);
@@ -137,7 +146,12 @@ static int gather_write(sqlite3_file *file, const void *data, int amt,
     if (amt == LOG_FRAME_HEADER_BYTES &&
         big_endian_u32((const unsigned char *)data + 4) != 0)
         f->commit_page_off = off + amt;
-    return is_commit_page ? flush(f) : SQLITE_OK;
+    if (!is_commit_page)
+        return SQLITE_OK;
+    rc = flush(f);
+    if (rc != SQLITE_OK)
+        drop_unwritten(f); /* the commit failed: see the top */
+    return rc;
 }
 
 static int gather_read(sqlite3_file *file, void *data, int amt,
@@ -340,7 +354,9 @@ static int gather_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file,
          * whose start SQLite passed when it opened the database. */
         const char *db_name = sqlite3_filename_database(name);
         for (struct gather_file *d = open_dbs; d; d = d->next_db)
-            if (d->name == db_name) {
+            if (d->name == db_name &&
+                (d->real->pMethods->xDeviceCharacteristics(d->real) &
+                 SQLITE_IOCAP_POWERSAFE_OVERWRITE)) {
                 f->db = d;
                 d->log = f;
                 break;

@@ -561,7 +561,8 @@ TEST(store_log_full_disk_rollback_after_spill)
 /* A commit whose last write failed, on a disk that has room again right
  * after, stays failed when the writer dies then: its frames must not reach
  * the log late, complete, where the recovery would take them for a
- * commit. */
+ * commit. It adds rows, so the database grows and the rollback reads
+ * page 1 back from the log. */
 TEST(store_log_failed_commit_stays_failed_after_a_crash)
 {
     set_db_path();
@@ -575,6 +576,7 @@ TEST(store_log_failed_commit_stays_failed_after_a_crash)
         CHECK_INT(store_commit(s), 0);
         CHECK_INT(store_begin(s), 0);
         CHECK_INT(db_exec(s, "UPDATE urls SET attempts = 2 WHERE id = 7;"), 0);
+        add_urls(s, h, 300, 5);
         log_writes_left = 0;
         is_one_failure = 1;
         CHECK(store_commit(s) < 0);
