@@ -1,7 +1,7 @@
 /*
- * gather: the VFS the crawl's connections use: the platform's own, except
- * that the frames a commit appends to the write-ahead log are gathered
- * into writes of up to GATHER_BYTES (30 frames).
+ * gather: the VFS of the crawl's writing connection: the platform's own,
+ * except that the frames a commit appends to the write-ahead log are
+ * gathered into writes of up to GATHER_BYTES (30 frames).
  *
  * SQLite writes each log frame with two calls, its 24-byte header and its
  * page, so a commit of 10,000 frames made 20,000 system calls, and on a
@@ -125,31 +125,25 @@ static int gather_write(sqlite3_file *file, const void *data, int amt,
     int rc = SQLITE_OK;
     if (!is_next || f->len + (size_t)amt > GATHER_BYTES)
         rc = flush(f);
-    if (rc != SQLITE_OK) {
-        if (is_commit_page)
-            drop_unwritten(f); /* the commit failed: see the top */
-        return rc;
-    }
-    if (is_next && (size_t)amt <= GATHER_BYTES) {
+    if (rc == SQLITE_OK && is_next && (size_t)amt <= GATHER_BYTES) {
         if (!f->buf)
             f->buf = xmalloc(GATHER_BYTES);
         if (f->len == 0)
             f->off = off;
         memcpy(f->buf + f->len, data, (size_t)amt);
         f->len += (size_t)amt;
-    } else {
+    } else if (rc == SQLITE_OK) {
         rc = f->real->pMethods->xWrite(f->real, data, amt, off);
-        if (rc != SQLITE_OK)
-            return rc;
     }
-    f->next_off = off + amt;
-    if (amt == LOG_FRAME_HEADER_BYTES &&
-        big_endian_u32((const unsigned char *)data + 4) != 0)
-        f->commit_page_off = off + amt;
-    if (!is_commit_page)
-        return SQLITE_OK;
-    rc = flush(f);
-    if (rc != SQLITE_OK)
+    if (rc == SQLITE_OK) {
+        f->next_off = off + amt;
+        if (amt == LOG_FRAME_HEADER_BYTES &&
+            big_endian_u32((const unsigned char *)data + 4) != 0)
+            f->commit_page_off = off + amt;
+        if (is_commit_page)
+            rc = flush(f);
+    }
+    if (rc != SQLITE_OK && is_commit_page)
         drop_unwritten(f); /* the commit failed: see the top */
     return rc;
 }

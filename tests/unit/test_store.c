@@ -373,6 +373,20 @@ TEST(store_commit_seen_by_reader_at_once)
     cleanup(s);
 }
 
+/* Waits for the case's child, which must exit 0, and opens the database
+ * it wrote, recovering its log. */
+static struct store *reopen_after(pid_t child)
+{
+    int status;
+    CHECK_INT(waitpid(child, &status, 0), child);
+    CHECK(WIFEXITED(status));
+    CHECK_INT(WEXITSTATUS(status), 0);
+    struct store *r = NULL;
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &r, err, sizeof err), 0);
+    return r;
+}
+
 /* A writer that dies right after a commit, without closing anything,
  * loses none of it; what it had not committed is not there. */
 TEST(store_commit_kept_when_writer_dies)
@@ -394,13 +408,7 @@ TEST(store_commit_kept_when_writer_dies)
         add_urls(w, h, 300, 300); /* never committed */
         _exit(0);
     }
-    int status;
-    CHECK_INT(waitpid(pid, &status, 0), pid);
-    CHECK(WIFEXITED(status));
-    CHECK_INT(WEXITSTATUS(status), 0);
-    struct store *r = NULL;
-    char err[256];
-    CHECK_INT(store_open(db_path, STORE_WRITE, &r, err, sizeof err), 0);
+    struct store *r = reopen_after(pid);
     CHECK_INT(url_count(r, URL_QUEUED), 300);
     cleanup(r);
 }
@@ -582,13 +590,7 @@ TEST(store_log_failed_commit_stays_failed_after_a_crash)
         CHECK(store_commit(s) < 0);
         _exit(0);
     }
-    int status;
-    CHECK_INT(waitpid(pid, &status, 0), pid);
-    CHECK(WIFEXITED(status));
-    CHECK_INT(WEXITSTATUS(status), 0);
-    struct store *r = NULL;
-    char err[256];
-    CHECK_INT(store_open(db_path, STORE_WRITE, &r, err, sizeof err), 0);
+    struct store *r = reopen_after(pid);
     CHECK_INT(url_count(r, URL_QUEUED), 300);
     CHECK_INT(attempts_of(r, 7), 0);
     check_integrity(r);
