@@ -798,13 +798,40 @@ static int index_update(const char *path, struct store *ro, int64_t *n,
     return rc;
 }
 
+/* Builds the in-link index (links_to) when it is missing: a crawl builds
+ * it when it ends, and this after one that did not. 0, or <0 with the
+ * reason in err (STORE_EBUSY when a crawl holds the database). */
+static int inlinks_update(const char *path, struct store *ro, char *err,
+                          size_t errlen)
+{
+    int rc = store_inlinks_missing(ro);
+    if (rc <= 0) {
+        if (rc < 0)
+            snprintf(err, errlen, "%s: cannot read the schema: %s", path,
+                     store_errmsg(ro));
+        return rc;
+    }
+    struct store *w = NULL;
+    rc = store_open(path, STORE_WRITE, &w, err, errlen);
+    if (rc < 0)
+        return rc;
+    rc = store_inlinks_build(w);
+    if (rc < 0)
+        snprintf(err, errlen, "%s: cannot index the links: %s", path,
+                 store_errmsg(w));
+    store_close(w);
+    return rc;
+}
+
 static const struct spec index_spec = {
     .name = "index",
     .usage = "index [--db FILE]",
     .help = "Brings the full-text index (the page_text table) up to date "
             "with the text the\ncrawls stored. A crawl indexes when it is "
             "idle and `crawler search` before it\nsearches; this is for "
-            "SQL that uses page_text MATCH directly.\n",
+            "SQL that uses page_text MATCH directly. Also builds\nthe "
+            "index of in-links (links_to), which a crawl builds when it "
+            "ends, after a\ncrawl that did not end.\n",
     .allowed = ALLOW(OPT_DB),
     .n_args = 0,
 };
@@ -819,13 +846,15 @@ int cmd_index(int argc, char **argv)
     struct store *s = open_db(o.db);
     if (!s)
         return 1;
-    int64_t n;
+    int64_t n = 0;
     char err[512];
     int rc = index_update(o.db, s, &n, err, sizeof err);
+    if (rc == 0)
+        rc = inlinks_update(o.db, s, err, sizeof err);
     if (rc == STORE_EBUSY)
         fprintf(stderr,
                 "crawler: %s: a crawl is writing this database; it indexes "
-                "the %lld pages left when idle\n",
+                "the %lld pages left when idle, and the links when it ends\n",
                 o.db, (long long)n);
     else if (rc < 0)
         fprintf(stderr, "crawler: %s\n", err);

@@ -1058,6 +1058,16 @@ static void index_rest(struct coord *c, int may_index)
     c->progress.n_unindexed = n;
 }
 
+/* At the end: the in-link index that the crawl did without (store.h),
+ * unless the user asked twice to stop at once. */
+static void index_links(struct coord *c)
+{
+    if (c->failed || n_signals > 1)
+        return;
+    begin(c);
+    check_store(c, store_inlinks_build(c->store), "index the links");
+}
+
 static int crawl_done(const struct coord *c)
 {
     if (c->jobs.len > 0 || c->parse_head)
@@ -1269,6 +1279,7 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
         log_info("resuming: %d URLs an older version left in flight are "
                  "queued again",
                  requeued);
+    check_store(&c, store_inlinks_drop(c.store), "drop the in-link index");
     sched_init(&c.sched, cfg->host_connections, cfg->robots, cfg->delay_ms);
     imap_init(&c.jobs);
     imap_init(&c.parsing);
@@ -1287,6 +1298,7 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     run_loop(&c);
     save_hosts(&c);
     index_rest(&c, !n_signals);
+    index_links(&c);
     /* Why the URLs still queued were not fetched, for `crawler explain`. */
     check_store(&c,
                 store_meta_set(c.store, "last_stop",

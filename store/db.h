@@ -36,6 +36,9 @@ enum stmt_id {
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 
+/* The page cache of a read-write connection, in KiB (store_open). */
+#define DB_CACHE_KIB 65536
+
 /* The rows of one ST_LINKS_ADD statement. */
 #define LINKS_PER_INSERT 16
 
@@ -65,8 +68,8 @@ int db_fail(struct store *s);
 int db_create_views(struct store *s);
 /* Runs SQL text with no results; 0 or STORE_EFAIL (errmsg set). */
 int db_exec(struct store *s, const char *sql);
-/* 1 when the database has a table (or view) of that name, 0 when not, or
- * STORE_EFAIL. */
+/* 1 when the database has a table (or view, or index) of that name, 0 when
+ * not, or STORE_EFAIL. */
 int db_has_table(struct store *s, const char *name);
 /* Binds NULL for a NULL or empty string, else the text. */
 void db_bind_text(sqlite3_stmt *st, int i, const char *v);

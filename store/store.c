@@ -31,7 +31,8 @@
  *   pages_body_hash           duplicate content
  *   links primary key         out-links of a page, clustered by page (the
  *                             table is WITHOUT ROWID: one b-tree, not two)
- *   links_to                  in-links of a URL
+ *   links_to                  in-links of a URL; built when a crawl
+ *                             ends, not kept while it runs (store.h)
  */
 #include "store/db.h"
 
@@ -127,8 +128,7 @@ static const char schema_sql[] =
     " to_hash INTEGER NOT NULL,"
     " kind INTEGER NOT NULL,"
     " nofollow INTEGER NOT NULL DEFAULT 0,"
-    " PRIMARY KEY (from_id, to_hash, kind)) WITHOUT ROWID;"
-    "CREATE INDEX IF NOT EXISTS links_to ON links(to_hash);" TEXTS_SQL
+    " PRIMARY KEY (from_id, to_hash, kind)) WITHOUT ROWID;" TEXTS_SQL
     "CREATE VIRTUAL TABLE IF NOT EXISTS page_text USING fts5(title, text,"
     " content='texts', content_rowid='page_id');";
 
@@ -362,9 +362,9 @@ static int take_lock(struct store *s, const char *path, char *err,
     return 0;
 }
 
-/* The page cache of a read-write connection; the checkpoint thread's takes
- * a few hundred pages more from the same memory (page_memory_setup). */
-#define CACHE_KIB 65536
+/* The page cache of a read-write connection is DB_CACHE_KIB; the
+ * checkpoint thread's takes a few hundred pages more from the same memory
+ * (page_memory_setup). */
 #define PAGE_BYTES 4096 /* SQLite's default page size, which we keep */
 #define SPARE_PAGES 512
 
@@ -387,7 +387,7 @@ static void page_memory_setup(void)
         return;
     is_done = 1;
     size_t slot = (PAGE_BYTES + (size_t)hdr_bytes + 7) & ~(size_t)7;
-    size_t n = CACHE_KIB * 1024 / PAGE_BYTES + SPARE_PAGES;
+    size_t n = DB_CACHE_KIB * 1024 / PAGE_BYTES + SPARE_PAGES;
     void *p = mmap(NULL, slot * n, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
@@ -453,7 +453,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
             goto fail;
         }
     }
-    db_exec(s, "PRAGMA cache_size = -" STRINGIFY(CACHE_KIB) ";");
+    db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";");
     if (writable)
         db_checkpointer_start(s, path);
     *out = s;

@@ -164,6 +164,15 @@ int store_links_add(struct store *s, int64_t from_url_id,
 /* One edge from a fetched URL to a URL hash. */
 int store_link_add(struct store *s, int64_t from_url_id, int64_t to_hash,
                    unsigned kind, unsigned flags);
+/* links_to, the index of in-links, is not kept while a crawl writes: its
+ * keys are random, so every commit rewrote most of its pages, more the
+ * bigger the crawl. A crawl drops it when it starts and builds it (one
+ * sort) when it ends; `crawler index` builds it after a crawl that did not
+ * end. Without it an in-link lookup reads all links. Each returns 0 or
+ * STORE_EFAIL; store_inlinks_missing 1 when the index is not there. */
+int store_inlinks_drop(struct store *s);
+int store_inlinks_build(struct store *s);
+int store_inlinks_missing(struct store *s);
 /* --- Text and its full-text index (store/text.c) ------------------------ */
 
 /* Stores a page's title and text for search (indexed later). */

@@ -271,6 +271,38 @@ class CommandsTest(QueryTestCase):
         self.crawl_ok("--quiet")
         self.assertIn("up to date", self.run_cmd("index").stderr.decode())
 
+    def has_inlink_index(self) -> bool:
+        db = open_db(os.path.join(self.tmp, "crawl.db"))
+        try:
+            return db.execute("SELECT count(*) FROM sqlite_schema WHERE"
+                              " name = 'links_to'").fetchone()[0] == 1
+        finally:
+            db.close()
+
+    def test_inlink_index_built_at_the_end(self):
+        """A crawl builds the index of in-links when it ends, not while it
+        writes. Without it, as a crawl that did not end leaves the file,
+        `links --in` gives the same rows; `crawler index` builds it, and so
+        does the end of the next crawl."""
+        site = self.crawl_known_site()
+        self.assertTrue(self.has_inlink_index(), "built at the end")
+        inlinks = self.ok("links", site.url("/r2"), "--in", "--json")
+        db = sqlite3.connect(os.path.join(self.tmp, "crawl.db"))
+        db.execute("DROP INDEX links_to")
+        db.close()
+        self.assertEqual(self.ok("links", site.url("/r2"), "--in", "--json"),
+                         inlinks, "the same in-links without the index")
+        r = self.run_cmd("index")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(self.has_inlink_index(), "built by crawler index")
+        db = sqlite3.connect(os.path.join(self.tmp, "crawl.db"))
+        db.execute("DROP INDEX links_to")
+        db.close()
+        self.crawl_ok("--quiet")
+        self.assertTrue(self.has_inlink_index(), "built by the next crawl")
+        self.assertEqual(self.ok("links", site.url("/r2"), "--in", "--json"),
+                         inlinks)
+
     def test_schema_1_database(self):
         """A database of schema version 1 (text inside page_text, indexed
         as it was crawled) is searched as it is, and moved to version 2

@@ -214,6 +214,7 @@ static void build_fixture(void)
                                  fx_links[i].kind, fx_links[i].flags),
                   0);
     CHECK(store_text_index(s, 1000) > 0); /* as `crawler search` does */
+    CHECK_INT(store_inlinks_build(s), 0); /* as the end of a crawl does */
     CHECK_INT(store_commit(s), 0);
     store_close(s);
 }
@@ -640,6 +641,44 @@ TEST(query_links_out_and_in)
     CHECK_INT(store_links(s, "http://h/nowhere", 0, collect, &r),
               STORE_ENOTFOUND);
     buf_release(&r.text);
+    store_close(s);
+    remove_db();
+}
+
+/* A crawl drops the in-link index when it starts and builds it when it
+ * ends; after one that did not end, in-links are still answered (from all
+ * links, the same rows) and `crawler index` builds the index again. */
+TEST(query_links_in_without_the_index)
+{
+    build_fixture();
+    struct store *w = NULL;
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &w, err, sizeof err), 0);
+    CHECK_INT(store_inlinks_missing(w), 0);
+    CHECK_INT(store_inlinks_drop(w), 0);
+    CHECK_INT(store_inlinks_missing(w), 1);
+    store_close(w);
+    struct store *s = open_ro();
+    char *plan = plan_of(s, store_links_sql(STORE_LINKS_IN));
+    CHECK(strstr(plan, "links_to") == NULL);
+    free(plan);
+    struct rows r = {.n = 0};
+    buf_init(&r.text, 1 << 20);
+    CHECK_INT(store_links(s, "http://h/missing", STORE_LINKS_IN, collect, &r),
+              0);
+    CHECK_STR(r.text.data, "http://h/|a|0|200\n"
+                           "http://h/a|a|0|200\n");
+    buf_release(&r.text);
+    store_close(s);
+    CHECK_INT(store_open(db_path, STORE_WRITE, &w, err, sizeof err), 0);
+    CHECK_INT(store_inlinks_build(w), 0);
+    CHECK_INT(store_inlinks_missing(w), 0);
+    CHECK_INT(store_inlinks_build(w), 0); /* there already: nothing to do */
+    store_close(w);
+    s = open_ro();
+    plan = plan_of(s, store_links_sql(STORE_LINKS_IN));
+    CHECK(strstr(plan, "links_to (to_hash=?)") != NULL);
+    free(plan);
     store_close(s);
     remove_db();
 }
