@@ -762,12 +762,15 @@ int cmd_query(int argc, char **argv)
 
 #define INDEX_TX_PAGES 1000 /* texts indexed per transaction */
 
-/* Indexes every stored text the search index does not cover yet. 0 when
- * it is up to date, STORE_EBUSY when a crawl holds the database (it indexes
- * them itself when idle), another <0 with the reason in err. *n gets the
- * number of texts still to index before the call. */
-static int index_update(const char *path, struct store *ro, int64_t *n,
-                        char *err, size_t errlen)
+/* Indexes every stored text the search index does not cover yet and, with
+ * with_links, builds the in-link index (links_to) when it is missing: a
+ * crawl builds it when it ends, this after one that did not. One writer
+ * does both. 0 when all is up to date, STORE_EBUSY when a crawl holds the
+ * database (it indexes texts itself when idle), another <0 with the
+ * reason in err. *n gets the number of texts still to index before the
+ * call. */
+static int index_update(const char *path, struct store *ro, int with_links,
+                        int64_t *n, char *err, size_t errlen)
 {
     *n = 0;
     if (store_text_pending(ro, n) < 0) {
@@ -775,48 +778,34 @@ static int index_update(const char *path, struct store *ro, int64_t *n,
                  store_errmsg(ro));
         return STORE_EFAIL;
     }
-    if (*n == 0)
+    int need_links = with_links ? store_inlinks_missing(ro) : 0;
+    if (need_links < 0) {
+        snprintf(err, errlen, "%s: cannot read the schema: %s", path,
+                 store_errmsg(ro));
+        return STORE_EFAIL;
+    }
+    if (*n == 0 && !need_links)
         return 0;
     struct store *w = NULL;
     int rc = store_open(path, STORE_WRITE, &w, err, errlen);
     if (rc < 0)
         return rc;
-    if (isatty(fileno(stderr)))
+    if (*n > 0 && isatty(fileno(stderr)))
         fprintf(stderr, "crawler: indexing %lld pages for search\n",
                 (long long)*n);
-    do {
+    while (*n > 0) {
         rc = store_begin(w);
         if (rc == 0)
             rc = store_text_index(w, INDEX_TX_PAGES);
         if (rc >= 0 && store_commit(w) < 0)
             rc = STORE_EFAIL;
-    } while (rc > 0);
+        if (rc <= 0)
+            break;
+    }
     if (rc < 0)
         snprintf(err, errlen, "%s: cannot index text for search: %s", path,
                  store_errmsg(w));
-    store_close(w);
-    return rc;
-}
-
-/* Builds the in-link index (links_to) when it is missing: a crawl builds
- * it when it ends, and this after one that did not. 0, or <0 with the
- * reason in err (STORE_EBUSY when a crawl holds the database). */
-static int inlinks_update(const char *path, struct store *ro, char *err,
-                          size_t errlen)
-{
-    int rc = store_inlinks_missing(ro);
-    if (rc <= 0) {
-        if (rc < 0)
-            snprintf(err, errlen, "%s: cannot read the schema: %s", path,
-                     store_errmsg(ro));
-        return rc;
-    }
-    struct store *w = NULL;
-    rc = store_open(path, STORE_WRITE, &w, err, errlen);
-    if (rc < 0)
-        return rc;
-    rc = store_inlinks_build(w);
-    if (rc < 0)
+    else if (need_links && (rc = store_inlinks_build(w)) < 0)
         snprintf(err, errlen, "%s: cannot index the links: %s", path,
                  store_errmsg(w));
     store_close(w);
@@ -846,11 +835,9 @@ int cmd_index(int argc, char **argv)
     struct store *s = open_db(o.db);
     if (!s)
         return 1;
-    int64_t n = 0;
+    int64_t n;
     char err[512];
-    int rc = index_update(o.db, s, &n, err, sizeof err);
-    if (rc == 0)
-        rc = inlinks_update(o.db, s, err, sizeof err);
+    int rc = index_update(o.db, s, 1, &n, err, sizeof err);
     if (rc == STORE_EBUSY)
         fprintf(stderr,
                 "crawler: %s: a crawl is writing this database; it indexes "
@@ -915,7 +902,7 @@ int cmd_search(int argc, char **argv)
     /* Search goes on with the index as it is when it cannot be updated. */
     int64_t n_unindexed;
     char err[512];
-    int rc = index_update(o.db, s, &n_unindexed, err, sizeof err);
+    int rc = index_update(o.db, s, 0, &n_unindexed, err, sizeof err);
     if (rc == STORE_EBUSY)
         fprintf(stderr,
                 "crawler: note: %lld pages are not searched yet: the crawl "

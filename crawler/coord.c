@@ -1279,7 +1279,6 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
         log_info("resuming: %d URLs an older version left in flight are "
                  "queued again",
                  requeued);
-    check_store(&c, store_inlinks_drop(c.store), "drop the in-link index");
     sched_init(&c.sched, cfg->host_connections, cfg->robots, cfg->delay_ms);
     imap_init(&c.jobs);
     imap_init(&c.parsing);
@@ -1295,6 +1294,8 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
                 "load hosts");
     if (add_seeds(&c, seeds, n_seeds) < 0)
         goto out_store;
+    /* Only now: a crawl that cannot start leaves the index in place. */
+    check_store(&c, store_inlinks_drop(c.store), "drop the in-link index");
     run_loop(&c);
     save_hosts(&c);
     index_rest(&c, !n_signals);

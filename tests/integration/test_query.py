@@ -279,6 +279,12 @@ class CommandsTest(QueryTestCase):
         finally:
             db.close()
 
+    def drop_inlink_index(self):
+        """As a crawl that did not end leaves the file."""
+        db = sqlite3.connect(os.path.join(self.tmp, "crawl.db"))
+        db.execute("DROP INDEX links_to")
+        db.close()
+
     def test_inlink_index_built_at_the_end(self):
         """A crawl builds the index of in-links when it ends, not while it
         writes. Without it, as a crawl that did not end leaves the file,
@@ -287,17 +293,13 @@ class CommandsTest(QueryTestCase):
         site = self.crawl_known_site()
         self.assertTrue(self.has_inlink_index(), "built at the end")
         inlinks = self.ok("links", site.url("/r2"), "--in", "--json")
-        db = sqlite3.connect(os.path.join(self.tmp, "crawl.db"))
-        db.execute("DROP INDEX links_to")
-        db.close()
+        self.drop_inlink_index()
         self.assertEqual(self.ok("links", site.url("/r2"), "--in", "--json"),
                          inlinks, "the same in-links without the index")
         r = self.run_cmd("index")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(self.has_inlink_index(), "built by crawler index")
-        db = sqlite3.connect(os.path.join(self.tmp, "crawl.db"))
-        db.execute("DROP INDEX links_to")
-        db.close()
+        self.drop_inlink_index()
         self.crawl_ok("--quiet")
         self.assertTrue(self.has_inlink_index(), "built by the next crawl")
         self.assertEqual(self.ok("links", site.url("/r2"), "--in", "--json"),
