@@ -15,6 +15,9 @@ The `hash` column is computed exactly as the crawler computes it
 finalizer, stored as a signed 64-bit integer), so a URL inserted here and the
 same URL found later by the crawl are one row.  The implementation is checked
 against the rows the tiny crawl wrote before anything is inserted.
+
+The rows land in the recent part of the URL-seen index; `crawler index`
+settles them afterwards, as a crawl that grew the frontier would have.
 """
 import argparse
 import json
@@ -87,7 +90,7 @@ def main():
 
     before = con.execute("SELECT count(*) FROM urls").fetchone()[0]
     con.executemany("INSERT INTO urls(hash, url, host_id, state, depth, kind)"
-                    " VALUES (?, ?, ?, 0, 1, 0) ON CONFLICT(hash) DO NOTHING", rows_gen())
+                    " VALUES (?, ?, ?, 0, 1, 0) ON CONFLICT DO NOTHING", rows_gen())
     con.execute("COMMIT")
     after = con.execute("SELECT count(*) FROM urls").fetchone()[0]
     con.execute("PRAGMA journal_mode = WAL")

@@ -763,9 +763,9 @@ int cmd_query(int argc, char **argv)
 #define INDEX_TX_PAGES 1000 /* texts indexed per transaction */
 
 /* Indexes every stored text the search index does not cover yet and, with
- * with_links, builds the in-link index (links_to) when it is missing: a
- * crawl builds it when it ends, this after one that did not. One writer
- * does both. 0 when all is up to date, STORE_EBUSY when a crawl holds the
+ * with_links, builds the in-link index (links_to) when it is missing (a
+ * crawl builds it when it ends, this after one that did not) and settles
+ * the URL-seen index (store/db.h). One writer does all. 0 when all is up to date, STORE_EBUSY when a crawl holds the
  * database (it indexes texts itself when idle), another <0 with the
  * reason in err. *n gets the number of texts still to index before the
  * call. */
@@ -779,12 +779,13 @@ static int index_update(const char *path, struct store *ro, int with_links,
         return STORE_EFAIL;
     }
     int need_links = with_links ? store_inlinks_missing(ro) : 0;
-    if (need_links < 0) {
+    int64_t n_recent = with_links ? store_urls_recent(ro) : 0;
+    if (need_links < 0 || n_recent < 0) {
         snprintf(err, errlen, "%s: cannot read the schema: %s", path,
                  store_errmsg(ro));
         return STORE_EFAIL;
     }
-    if (*n == 0 && !need_links)
+    if (*n == 0 && !need_links && n_recent == 0)
         return 0;
     struct store *w = NULL;
     int rc = store_open(path, STORE_WRITE, &w, err, errlen);
@@ -808,6 +809,9 @@ static int index_update(const char *path, struct store *ro, int with_links,
     else if (need_links && (rc = store_inlinks_build(w)) < 0)
         snprintf(err, errlen, "%s: cannot index the links: %s", path,
                  store_errmsg(w));
+    else if (n_recent > 0 && (rc = store_urls_settle(w, 1)) < 0)
+        snprintf(err, errlen, "%s: cannot index the URLs: %s", path,
+                 store_errmsg(w));
     store_close(w);
     return rc;
 }
@@ -820,7 +824,9 @@ static const struct spec index_spec = {
             "idle and `crawler search` before it\nsearches; this is for "
             "SQL that uses page_text MATCH directly. Also builds\nthe "
             "index of in-links (links_to), which a crawl builds when it "
-            "ends, after a\ncrawl that did not end.\n",
+            "ends, after a\ncrawl that did not end, and folds the URLs "
+            "added since the URL index last\nsettled into its settled "
+            "part (README, \"The database\").\n",
     .allowed = ALLOW(OPT_DB),
     .n_args = 0,
 };

@@ -182,6 +182,7 @@ static void begin(struct coord *c)
 static void commit(struct coord *c, int64_t now)
 {
     check_store(c, store_commit(c->store), "commit");
+    check_store(c, store_urls_settle(c->store, 0), "settle the URL index");
     c->last_commit_ms = now;
 }
 

@@ -39,6 +39,21 @@ enum stmt_id {
 /* The page cache of a read-write connection, in KiB (store_open). */
 #define DB_CACHE_KIB 65536
 
+/* The URL-seen test is two partial unique indexes on urls(hash):
+ * urls_hash, the settled rows (id <= settled_id), which a crawl only
+ * reads, and urls_hash_recent, the rows added since. New URLs have random
+ * hashes: kept in one index of millions, each commit rewrote most of it;
+ * the recent part stays small enough for the page cache, and
+ * store_urls_settle folds it into the settled part now and then. SQLite
+ * uses a partial index only for a query that repeats its WHERE term, so
+ * SQL that finds a URL by hash names both parts with URL_HASH_IS, and
+ * db_sql writes the bound in for SETTLED_ID. Databases made before keep
+ * their one index (urls.hash UNIQUE), and settled_id INT64_MAX. */
+#define SETTLED_ID "SETTLED_ID"
+#define URL_HASH_IS(u, h)                                                      \
+    "((" u ".hash = " h " AND " u ".id <= " SETTLED_ID ") OR (" u              \
+    ".hash = " h " AND " u ".id > " SETTLED_ID "))"
+
 /* The rows of one ST_LINKS_ADD statement. */
 #define LINKS_PER_INSERT 16
 
@@ -49,6 +64,7 @@ struct store {
     struct checkpointer *ckpt; /* store/checkpoint.c; NULL when read-only */
     int lock_fd;               /* holds the crawl lock (flock), -1 when none */
     int in_tx;
+    int64_t settled_id; /* urls_hash holds the rows up to this id */
     sqlite3_stmt *st[ST_COUNT];
     char errmsg[256];
     /* db_bind_now's "YYYY-MM-DDTHH:MM:SS" of second now_sec */
@@ -59,6 +75,13 @@ struct store {
 /* The statement, prepared on first use and reset for reuse. NULL (and
  * errmsg set) when preparation fails. */
 sqlite3_stmt *db_stmt(struct store *s, enum stmt_id id);
+/* sql with the store's settled_id for each SETTLED_ID; free() it. */
+char *db_sql(const struct store *s, const char *sql);
+/* Runs SQL that sorts a table into an index (CREATE INDEX) with the page
+ * cache held to a few MiB: the sort takes memory up to the size of the
+ * cache before it goes to a temporary file, which took a crawl's
+ * coordinator from 95 to 114 MB. 0 or STORE_EFAIL. */
+int db_exec_sort(struct store *s, const char *sql);
 /* Steps a statement to completion; 0 or STORE_EFAIL (errmsg set). */
 int db_done(struct store *s, sqlite3_stmt *st);
 /* Records the connection's error and returns STORE_EFAIL. */

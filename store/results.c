@@ -104,20 +104,10 @@ int store_inlinks_drop(struct store *s)
     return db_exec(s, "DROP INDEX IF EXISTS links_to;");
 }
 
-/* CREATE INDEX sorts in memory up to the size of the page cache before it
- * goes to a temporary file: on top of the cache itself, that took a crawl
- * from 95 to 114 MB. The sort gets SORT_KIB here. */
-#define SORT_KIB 2048
-
 int store_inlinks_build(struct store *s)
 {
-    if (db_exec(s, "PRAGMA cache_size = -" STRINGIFY(SORT_KIB) ";") < 0)
-        return STORE_EFAIL;
-    int rc =
-        db_exec(s, "CREATE INDEX IF NOT EXISTS links_to ON links(to_hash);");
-    if (db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";") < 0)
-        rc = STORE_EFAIL;
-    return rc;
+    return db_exec_sort(s,
+                        "CREATE INDEX IF NOT EXISTS links_to ON links(to_hash);");
 }
 
 int store_inlinks_missing(struct store *s)

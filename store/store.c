@@ -21,7 +21,10 @@
  *                             brought up to date lazily (store/text.c)
  *
  * Indexes and why:
- *   urls.hash UNIQUE          the URL-seen test (8-byte keys, not URL text)
+ *   urls_hash, urls_hash_recent
+ *                             the URL-seen test (8-byte keys, not URL
+ *                             text): unique, in a settled and a recent
+ *                             part (db.h)
  *   urls_host_state           lease the oldest queued URLs of a host
  *                             without scanning; counts by host and state
  *                             (start-up, stats, host_summary)
@@ -72,7 +75,7 @@ static const char schema_sql[] =
     " error_streak INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS urls("
     " id INTEGER PRIMARY KEY,"
-    " hash INTEGER NOT NULL UNIQUE,"
+    " hash INTEGER NOT NULL,"
     " url TEXT NOT NULL,"
     " kind INTEGER NOT NULL DEFAULT 0,"
     " host_id INTEGER REFERENCES hosts(id),"
@@ -153,13 +156,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_URL_ADD] =
         "INSERT INTO urls(hash, url, host_id, state, reason, depth, hops,"
         " from_id, kind, discovered_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-        " ON CONFLICT(hash) DO NOTHING",
+        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10"
+        " WHERE NOT EXISTS (SELECT 1 FROM urls WHERE " URL_HASH_IS("urls", "?1")
+        ") ON CONFLICT DO NOTHING",
     /* A URL skipped because of how it was found (nofollow, depth) is
      * queued when a followable path reaches it. */
     [ST_URL_REVIVE] =
         "UPDATE urls SET state = 0, reason = NULL, depth = ?2, hops = ?3,"
-        " from_id = ?4, host_id = ?5 WHERE hash = ?1 AND state = 4"
+        " from_id = ?4, host_id = ?5 WHERE " URL_HASH_IS("urls", "?1")
+        " AND state = 4"
         " AND reason IN ('nofollow', 'depth')",
     [ST_URL_QUEUED] = "SELECT id, url, depth, hops, attempts, kind FROM urls"
                       " WHERE host_id = ?1 AND state = 0 AND id > ?2"
@@ -203,9 +208,11 @@ int db_fail(struct store *s)
 sqlite3_stmt *db_stmt(struct store *s, enum stmt_id id)
 {
     if (!s->st[id]) {
-        if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1,
-                               SQLITE_PREPARE_PERSISTENT, &s->st[id],
-                               NULL) != SQLITE_OK) {
+        char *sql = db_sql(s, stmt_sql[id]);
+        int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                    &s->st[id], NULL);
+        free(sql);
+        if (rc != SQLITE_OK) {
             db_fail(s);
             return NULL;
         }
@@ -276,6 +283,41 @@ int db_exec(struct store *s, const char *sql)
     return 0;
 }
 
+char *db_sql(const struct store *s, const char *sql)
+{
+    char bound[24];
+    size_t bound_len = (size_t)snprintf(bound, sizeof bound, "%lld",
+                                        (long long)s->settled_id);
+    size_t token_len = strlen(SETTLED_ID), n = 0;
+    for (const char *p = sql; (p = strstr(p, SETTLED_ID)); p += token_len)
+        n++;
+    char *out = xmalloc(strlen(sql) + n * bound_len + 1), *o = out;
+    for (const char *p = sql, *t;; p = t + token_len) {
+        t = strstr(p, SETTLED_ID);
+        size_t len = t ? (size_t)(t - p) : strlen(p);
+        memcpy(o, p, len);
+        o += len;
+        if (!t)
+            break;
+        memcpy(o, bound, bound_len);
+        o += bound_len;
+    }
+    *o = '\0';
+    return out;
+}
+
+#define SORT_KIB 2048
+
+int db_exec_sort(struct store *s, const char *sql)
+{
+    if (db_exec(s, "PRAGMA cache_size = -" STRINGIFY(SORT_KIB) ";") < 0)
+        return STORE_EFAIL;
+    int rc = db_exec(s, sql);
+    if (db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";") < 0)
+        rc = STORE_EFAIL;
+    return rc;
+}
+
 static int pragma_int(struct store *s, const char *sql, int64_t *v)
 {
     sqlite3_stmt *st;
@@ -335,6 +377,38 @@ static int migrate_v1(struct store *s)
     return db_exec(s, TEXTS_SQL "INSERT INTO texts(page_id, title, text)"
                                 " SELECT rowid, title, text FROM page_text;"
                                 "DROP TABLE page_text;");
+}
+
+/* Reads the bound of the settled part of the URL-seen index (db.h) from
+ * urls_hash's WHERE term, which changes with the index in one transaction.
+ * With writable, first makes the two parts for a new urls table. */
+static int url_hash_setup(struct store *s, int writable)
+{
+    s->settled_id = INT64_MAX; /* the one index of older databases */
+    int is_old = db_has_table(s, "sqlite_autoindex_urls_1");
+    if (is_old != 0)
+        return is_old < 0 ? is_old : 0;
+    if (writable &&
+        db_exec(s, "CREATE UNIQUE INDEX IF NOT EXISTS urls_hash ON urls(hash)"
+                   " WHERE id <= 0;"
+                   "CREATE UNIQUE INDEX IF NOT EXISTS urls_hash_recent"
+                   " ON urls(hash) WHERE id > 0;") < 0)
+        return STORE_EFAIL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT sql FROM sqlite_schema"
+                           " WHERE name = 'urls_hash'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s);
+    int rc = sqlite3_step(st);
+    const char *sql = rc == SQLITE_ROW
+                          ? (const char *)sqlite3_column_text(st, 0)
+                          : NULL;
+    const char *bound = sql ? strstr(sql, "id <= ") : NULL;
+    if (bound)
+        s->settled_id = strtoll(bound + strlen("id <= "), NULL, 10);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
 /* The crawl lock: one writer per database file, held for the life of the
@@ -440,7 +514,8 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
         if (db_exec(s, "PRAGMA journal_mode = WAL;") < 0 ||
             db_exec(s, "PRAGMA synchronous = NORMAL;") < 0 ||
             db_exec(s, "BEGIN;") < 0 || migrate_v1(s) < 0 ||
-            db_exec(s, schema_sql) < 0 || db_create_views(s) < 0 ||
+            db_exec(s, schema_sql) < 0 || url_hash_setup(s, 1) < 0 ||
+            db_create_views(s) < 0 ||
             db_exec(s, sql) < 0 ||
             db_exec(s,
                     "INSERT INTO meta VALUES ('schema_version', " SCHEMA_VERSION
@@ -452,6 +527,12 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
             rc = STORE_EFAIL;
             goto fail;
         }
+    }
+    if (!writable && url_hash_setup(s, 0) < 0) {
+        snprintf(err, errlen, "%s: cannot read the schema: %s", path,
+                 s->errmsg);
+        rc = STORE_EFAIL;
+        goto fail;
     }
     db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";");
     if (writable)

@@ -119,6 +119,15 @@ struct url_new {
  * nothing changed, or <0. */
 int store_url_add(struct store *s, const struct url_new *u);
 
+/* The URLs added since the URL-seen index last settled (store/db.h), or
+ * <0. */
+int64_t store_urls_recent(struct store *s);
+/* Folds the recent part of the URL-seen index into the settled part (one
+ * sort of all URLs, in a transaction of its own; nothing inside another)
+ * when it has grown past a threshold, or with always whenever it has
+ * rows. 0 or <0. */
+int store_urls_settle(struct store *s, int always);
+
 struct url_lease {
     int64_t id;
     char *url;

@@ -24,6 +24,8 @@
  */
 #include "store/db.h"
 
+#include <stdlib.h>
+
 static const char views_sql[] =
     /* broken_links starts from the failed fetches, few in a healthy crawl,
      * instead of from every page: the partial index holds just them. The
@@ -79,7 +81,7 @@ static const char views_sql[] =
     "   (SELECT nl.to_hash FROM links AS nl WHERE nl.from_id = nu.id"
     "    AND nl.kind = 5 LIMIT 1),"
     "   c.path || nu.id || '/'"
-    "  FROM chain AS c JOIN urls AS nu ON nu.hash = c.next_hash"
+    "  FROM chain AS c JOIN urls AS nu ON " URL_HASH_IS("nu", "c.next_hash")
     "  JOIN pages AS np ON np.url_id = nu.id"
     "  WHERE np.status BETWEEN 300 AND 399"
     "  AND np.id = (SELECT max(lp.id) FROM pages AS lp"
@@ -90,7 +92,8 @@ static const char views_sql[] =
     "   tu.id AS target_id, tu.url AS target,"
     "   count(*) OVER whole AS hops,"
     "   last_value(tu.id) OVER whole AS final_id"
-    "  FROM chain AS c LEFT JOIN urls AS tu ON tu.hash = c.next_hash"
+    "  FROM chain AS c LEFT JOIN urls AS tu"
+    "  ON " URL_HASH_IS("tu", "c.next_hash")
     "  WINDOW whole AS (PARTITION BY c.start_id ORDER BY c.hop"
     "   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))"
     " SELECT su.url, hr.hop, hu.url, hr.status, hr.location, hr.target,"
@@ -160,5 +163,8 @@ static const char views_sql[] =
 
 int db_create_views(struct store *s)
 {
-    return db_exec(s, views_sql);
+    char *sql = db_sql(s, views_sql);
+    int rc = db_exec(s, sql);
+    free(sql);
+    return rc;
 }

@@ -305,6 +305,40 @@ class CommandsTest(QueryTestCase):
         self.assertEqual(self.ok("links", site.url("/r2"), "--in", "--json"),
                          inlinks)
 
+    def settled_bound(self) -> int:
+        """The id up to which urls_hash, the settled part of the URL-seen
+        index, holds the rows (its WHERE term)."""
+        db = open_db(os.path.join(self.tmp, "crawl.db"))
+        try:
+            sql = db.execute("SELECT sql FROM sqlite_schema"
+                             " WHERE name = 'urls_hash'").fetchone()[0]
+        finally:
+            db.close()
+        return int(sql.rsplit("id <= ", 1)[1])
+
+    def test_url_index_settled(self):
+        """`crawler index` folds the URLs a crawl added into the settled
+        part of the URL-seen index. The lookups by URL hash (links,
+        explain, redirect_chains, export) give the same rows after it, and
+        the next crawl finds no URL twice."""
+        site = self.crawl_known_site()
+        self.assertEqual(self.settled_bound(), 0, "all in the recent part")
+        lookups = [("links", site.url("/"), "--json"),
+                   ("explain", site.url("/r2")),
+                   ("query", "--json", "SELECT * FROM redirect_chains"),
+                   ("export", "--table", "links", "--format", "csv")]
+        before = [self.ok(*args) for args in lookups]
+        n_urls = self.tuples("SELECT count(*) FROM urls")
+        r = self.run_cmd("index")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.settled_bound(),
+                         self.tuples("SELECT max(id) FROM urls")[0][0])
+        self.assertEqual([self.ok(*args) for args in lookups], before)
+        self.crawl_ok("--quiet", "--max-attempts", 2)
+        self.assertEqual(self.tuples("SELECT count(*) FROM urls"), n_urls)
+        self.assertEqual(
+            self.tuples("SELECT count(DISTINCT hash) FROM urls"), n_urls)
+
     def test_schema_1_database(self):
         """A database of schema version 1 (text inside page_text, indexed
         as it was crawled) is searched as it is, and moved to version 2

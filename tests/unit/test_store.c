@@ -4,7 +4,8 @@
  * times the store writes, identity and the crawl lock, the search index
  * catching up with the stored text, the write-ahead log copied and
  * restarted by the checkpoint thread while a writer commits, and the log's
- * gathered writes (store/gather.c) in the file by the end of each commit.
+ * gathered writes (store/gather.c) in the file by the end of each commit,
+ * and the URL-seen test across a settle of its index.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include <unistd.h>
 
 #include "crawler/hash.h"
-#include "store/db.h" /* db_checkpointer_tune: the log's thresholds */
+#include "store/db.h" /* db_checkpointer_tune, the statements */
 #include "store/query.h"
 #include "store/store.h"
 #include "tests/unit/check.h"
@@ -113,6 +114,94 @@ TEST(store_nofollow_skip_revived_by_followable_link)
     CHECK_INT(store_url_add(s, &out), 0);
     struct url_new again = url("http://b/", h, URL_QUEUED, NULL);
     CHECK_INT(store_url_add(s, &again), 0);
+    cleanup(s);
+}
+
+/* No step of the URL insert scans urls: the seen test finds the hash in
+ * the partial indexes (store/db.h) whatever their bound. */
+static void check_add_uses_indexes(struct store *s)
+{
+    sqlite3_stmt *st = s->st[ST_URL_ADD];
+    CHECK(st != NULL);
+    CHECK_INT(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
+    CHECK_INT(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_AUTOINDEX, 0), 0);
+}
+
+TEST(store_url_seen_across_a_settle)
+{
+    struct store *s = fresh();
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    struct url_new one = url("http://a/1", h, URL_QUEUED, NULL);
+    struct url_new skip = url("http://a/n", 0, URL_SKIPPED, "nofollow");
+    CHECK_INT(store_url_add(s, &one), 1);
+    CHECK_INT(store_url_add(s, &skip), 0);
+    CHECK_INT((int)store_urls_recent(s), 2);
+    CHECK_INT(store_urls_settle(s, 0), 0); /* far below the threshold */
+    CHECK_INT((int)store_urls_recent(s), 2);
+    CHECK_INT(store_urls_settle(s, 1), 0);
+    CHECK_INT((int)store_urls_recent(s), 0);
+    /* Settled rows are still seen, and a settled skip is revived. */
+    CHECK_INT(store_url_add(s, &one), 0);
+    struct url_new revive = url("http://a/n", h, URL_QUEUED, NULL);
+    CHECK_INT(store_url_add(s, &revive), 2);
+    struct url_new two = url("http://a/2", h, URL_QUEUED, NULL);
+    CHECK_INT(store_url_add(s, &two), 1);
+    CHECK_INT(store_url_add(s, &two), 0); /* seen in the recent part */
+    check_add_uses_indexes(s);
+    CHECK_INT(url_count(s, URL_QUEUED), 3);
+    /* The bound is read back from the index on the next open. */
+    store_close(s);
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err), 0);
+    CHECK_INT((int)store_urls_recent(s), 1);
+    CHECK_INT(store_url_add(s, &one), 0);
+    CHECK_INT(store_url_add(s, &two), 0);
+    check_add_uses_indexes(s);
+    cleanup(s);
+}
+
+/* A database made before the index had two parts keeps its one unique
+ * index on urls.hash, which serves the same statements; there is nothing
+ * to settle. */
+TEST(store_url_seen_with_the_older_index)
+{
+    set_db_path();
+    unlink(db_path);
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(db_path, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db,
+                           "PRAGMA application_id = 1129464151;"
+                           "CREATE TABLE urls(id INTEGER PRIMARY KEY,"
+                           " hash INTEGER NOT NULL UNIQUE, url TEXT NOT NULL,"
+                           " kind INTEGER NOT NULL DEFAULT 0,"
+                           " host_id INTEGER REFERENCES hosts(id),"
+                           " state INTEGER NOT NULL, reason TEXT,"
+                           " depth INTEGER NOT NULL,"
+                           " hops INTEGER NOT NULL DEFAULT 0, from_id INTEGER,"
+                           " attempts INTEGER NOT NULL DEFAULT 0,"
+                           " discovered_at TEXT NOT NULL DEFAULT '');",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(db);
+    struct store *s = NULL;
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err), 0);
+    CHECK_INT(db_has_table(s, "urls_hash"), 0);
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    struct url_new one = url("http://a/1", h, URL_QUEUED, NULL);
+    struct url_new skip = url("http://a/n", 0, URL_SKIPPED, "nofollow");
+    CHECK_INT(store_url_add(s, &one), 1);
+    CHECK_INT(store_url_add(s, &one), 0);
+    CHECK_INT(store_url_add(s, &skip), 0);
+    struct url_new revive = url("http://a/n", h, URL_QUEUED, NULL);
+    CHECK_INT(store_url_add(s, &revive), 2);
+    check_add_uses_indexes(s);
+    CHECK_INT((int)store_urls_recent(s), 0);
+    CHECK_INT(store_urls_settle(s, 1), 0);
+    CHECK_INT(db_has_table(s, "urls_hash"), 0);
+    CHECK_INT(url_count(s, URL_QUEUED), 2);
     cleanup(s);
 }
 
