@@ -17,6 +17,7 @@ enum stmt_id {
     ST_HOST_SAVE,
     ST_HOST_SAVE_ROBOTS,
     ST_URL_ADD,
+    ST_URL_SETTLED,
     ST_URL_REVIVE,
     ST_URL_QUEUED,
     ST_URL_FINISH,

@@ -152,8 +152,50 @@ int store_host_save(struct store *s, const struct host_row *h, int with_robots)
     return db_done(s, st);
 }
 
+/* Queues a URL skipped as nofollow or too deep, now that a followable
+ * path found it: 2 when it did, 0 when the URL is not such a skip. */
+static int url_revive(struct store *s, const struct url_new *u)
+{
+    sqlite3_stmt *st = db_stmt(s, ST_URL_REVIVE);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, u->hash);
+    sqlite3_bind_int(st, 2, u->depth);
+    sqlite3_bind_int(st, 3, u->hops);
+    if (u->from_id)
+        sqlite3_bind_int64(st, 4, u->from_id);
+    /* A skip has no host (it was never to be fetched); now it has. */
+    if (u->host_id)
+        sqlite3_bind_int64(st, 5, u->host_id);
+    if (db_done(s, st) < 0)
+        return STORE_EFAIL;
+    return sqlite3_changes(s->db) > 0 ? 2 : 0;
+}
+
+/* 1 when the hash is in the settled part of the URL-seen index (db.h), 0
+ * when not or when that part is empty, or STORE_EFAIL. */
+static int is_settled(struct store *s, int64_t hash)
+{
+    if (s->settled_id == 0 || s->settled_id == INT64_MAX)
+        return 0; /* a new database, or the older single index */
+    sqlite3_stmt *st = db_stmt(s, ST_URL_SETTLED);
+    if (!st)
+        return STORE_EFAIL;
+    sqlite3_bind_int64(st, 1, hash);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(s);
+    return rc == SQLITE_ROW;
+}
+
 int store_url_add(struct store *s, const struct url_new *u)
 {
+    int known = is_settled(s, u->hash);
+    if (known < 0)
+        return known;
+    if (known)
+        return u->state == URL_QUEUED ? url_revive(s, u) : 0;
     sqlite3_stmt *st = db_stmt(s, ST_URL_ADD);
     if (!st)
         return STORE_EFAIL;
@@ -173,22 +215,7 @@ int store_url_add(struct store *s, const struct url_new *u)
         return STORE_EFAIL;
     if (sqlite3_changes(s->db) > 0)
         return u->state == URL_QUEUED;
-    if (u->state != URL_QUEUED)
-        return 0;
-    st = db_stmt(s, ST_URL_REVIVE);
-    if (!st)
-        return STORE_EFAIL;
-    sqlite3_bind_int64(st, 1, u->hash);
-    sqlite3_bind_int(st, 2, u->depth);
-    sqlite3_bind_int(st, 3, u->hops);
-    if (u->from_id)
-        sqlite3_bind_int64(st, 4, u->from_id);
-    /* A skip has no host (it was never to be fetched); now it has. */
-    if (u->host_id)
-        sqlite3_bind_int64(st, 5, u->host_id);
-    if (db_done(s, st) < 0)
-        return STORE_EFAIL;
-    return sqlite3_changes(s->db) > 0 ? 2 : 0;
+    return u->state == URL_QUEUED ? url_revive(s, u) : 0;
 }
 
 int64_t store_urls_recent(struct store *s)

@@ -121,10 +121,16 @@ TEST(store_nofollow_skip_revived_by_followable_link)
  * the partial indexes (store/db.h) whatever their bound. */
 static void check_add_uses_indexes(struct store *s)
 {
-    sqlite3_stmt *st = s->st[ST_URL_ADD];
-    CHECK(st != NULL);
-    CHECK_INT(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
-    CHECK_INT(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_AUTOINDEX, 0), 0);
+    sqlite3_stmt *sts[] = {s->st[ST_URL_ADD], s->st[ST_URL_SETTLED]};
+    for (int i = 0; i < 2; i++) {
+        if (!sts[i])
+            continue; /* not used: nothing settled */
+        CHECK_INT(sqlite3_stmt_status(sts[i], SQLITE_STMTSTATUS_FULLSCAN_STEP,
+                                      0),
+                  0);
+        CHECK_INT(sqlite3_stmt_status(sts[i], SQLITE_STMTSTATUS_AUTOINDEX, 0),
+                  0);
+    }
 }
 
 TEST(store_url_seen_across_a_settle)
@@ -149,6 +155,7 @@ TEST(store_url_seen_across_a_settle)
     CHECK_INT(store_url_add(s, &two), 1);
     CHECK_INT(store_url_add(s, &two), 0); /* seen in the recent part */
     check_add_uses_indexes(s);
+    CHECK(s->st[ST_URL_SETTLED] != NULL);
     CHECK_INT(url_count(s, URL_QUEUED), 3);
     /* The bound is read back from the index on the next open. */
     store_close(s);
@@ -157,7 +164,12 @@ TEST(store_url_seen_across_a_settle)
     CHECK_INT((int)store_urls_recent(s), 1);
     CHECK_INT(store_url_add(s, &one), 0);
     CHECK_INT(store_url_add(s, &two), 0);
+    /* A second settle: the statements take the new bound. */
+    CHECK_INT(store_urls_settle(s, 1), 0);
+    CHECK_INT((int)store_urls_recent(s), 0);
+    CHECK_INT(store_url_add(s, &two), 0);
     check_add_uses_indexes(s);
+    CHECK_INT(url_count(s, URL_QUEUED), 3);
     cleanup(s);
 }
 
