@@ -765,10 +765,10 @@ int cmd_query(int argc, char **argv)
 /* Indexes every stored text the search index does not cover yet and, with
  * with_links, builds the in-link index (links_to) when it is missing (a
  * crawl builds it when it ends, this after one that did not) and settles
- * the URL-seen index (store/db.h). One writer does all. 0 when all is up to date, STORE_EBUSY when a crawl holds the
- * database (it indexes texts itself when idle), another <0 with the
- * reason in err. *n gets the number of texts still to index before the
- * call. */
+ * the URL-seen index (store/db.h). One writer does all. 0 when all is up to
+ * date, STORE_EBUSY when a crawl holds the database (it indexes texts itself
+ * when idle), another <0 with the reason in err. *n gets the number of texts
+ * still to index before the call. */
 static int index_update(const char *path, struct store *ro, int with_links,
                         int64_t *n, char *err, size_t errlen)
 {

@@ -47,13 +47,13 @@ enum stmt_id {
  * the recent part stays small enough for the page cache, and
  * store_urls_settle folds it into the settled part now and then. SQLite
  * uses a partial index only for a query that repeats its WHERE term, so
- * SQL that finds a URL by hash names both parts with URL_HASH_IS, and
- * db_sql writes the bound in for SETTLED_ID. Databases made before keep
- * their one index (urls.hash UNIQUE), and settled_id INT64_MAX. */
+ * SQL that finds a URL by hash names both parts,
+ *   ((u.hash = ?1 AND u.id <= SETTLED_ID)
+ *    OR (u.hash = ?1 AND u.id > SETTLED_ID))
+ * and db_sql writes the bound in for the word SETTLED_ID. Databases made
+ * before keep their one index (urls.hash UNIQUE), and settled_id
+ * INT64_MAX. */
 #define SETTLED_ID "SETTLED_ID"
-#define URL_HASH_IS(u, h)                                                      \
-    "((" u ".hash = " h " AND " u ".id <= " SETTLED_ID ") OR (" u              \
-    ".hash = " h " AND " u ".id > " SETTLED_ID "))"
 
 /* The rows of one ST_LINKS_ADD statement. */
 #define LINKS_PER_INSERT 16

@@ -223,8 +223,8 @@ int64_t store_urls_recent(struct store *s)
     if (s->settled_id == INT64_MAX)
         return 0; /* an older database: one index */
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT max(id) FROM urls", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT max(id) FROM urls", -1, &st, NULL) !=
+        SQLITE_OK)
         return db_fail(s);
     int rc = sqlite3_step(st);
     int64_t top = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -237,7 +237,7 @@ int64_t store_urls_recent(struct store *s)
 /* The recent part is folded in once it has SETTLE_MIN_ROWS rows (~18 MB
  * of index) and a quarter as many as the settled part: small enough for
  * the page cache, and each URL is sorted again a bounded number of times
- * as a crawl grows (a fold of 5 million URLs takes ~6 s). */
+ * as a crawl grows (a fold of 5 million URLs took 4-6 s). */
 #define SETTLE_MIN_ROWS ((int64_t)1 << 20)
 
 int store_urls_settle(struct store *s, int always)
@@ -245,8 +245,7 @@ int store_urls_settle(struct store *s, int always)
     int64_t recent = store_urls_recent(s);
     if (recent <= 0 || s->in_tx)
         return recent < 0 ? STORE_EFAIL : 0;
-    if (!always &&
-        (recent < SETTLE_MIN_ROWS || recent < s->settled_id / 4))
+    if (!always && (recent < SETTLE_MIN_ROWS || recent < s->settled_id / 4))
         return 0;
     int64_t was = s->settled_id, top = was + recent;
     char sql[320];

@@ -234,7 +234,9 @@ static const char *const export_sql[] = {
         "SELECT f.url AS from_url, t.url AS to_url, l.kind AS kind,"
         " l.nofollow AS nofollow"
         " FROM links AS l CROSS JOIN urls AS f ON f.id = l.from_id"
-        " LEFT JOIN urls AS t ON " URL_HASH_IS("t", "l.to_hash"),
+        " LEFT JOIN urls AS t"
+        " ON (t.hash = l.to_hash AND t.id <= SETTLED_ID)"
+        " OR (t.hash = l.to_hash AND t.id > SETTLED_ID)",
     [STORE_TABLE_URLS] =
         "SELECT u.id AS id, u.url AS url, h.origin AS host,"
         " u.state AS state, u.reason AS reason, u.depth AS depth,"
@@ -270,7 +272,8 @@ int store_export(struct store *s, enum store_table table, row_fn row, void *arg)
 /* --- Links of one URL ---------------------------------------------------- */
 
 static const char url_find_sql[] =
-    "SELECT id FROM urls WHERE " URL_HASH_IS("urls", "?1") " AND url = ?2";
+    "SELECT id FROM urls WHERE ((hash = ?1 AND id <= SETTLED_ID)"
+    " OR (hash = ?1 AND id > SETTLED_ID)) AND url = ?2";
 
 /* One row per linked URL, sorted by URL (the order links were found in is
  * not kept). A URL linked with several kinds gets the smallest; with
@@ -287,9 +290,11 @@ static const char links_out_sql[] =
     " FROM (SELECT l.to_hash, min(l.kind) AS kind, l.nofollow"
     "  FROM links AS l"
     "  WHERE l.from_id = (SELECT id FROM urls"
-    "   WHERE " URL_HASH_IS("urls", "?1") " AND url = ?2)"
+    "   WHERE ((hash = ?1 AND id <= SETTLED_ID)"
+    "   OR (hash = ?1 AND id > SETTLED_ID)) AND url = ?2)"
     "  GROUP BY l.to_hash) AS g"
-    " JOIN urls AS d ON " URL_HASH_IS("d", "g.to_hash")
+    " JOIN urls AS d ON (d.hash = g.to_hash AND d.id <= SETTLED_ID)"
+    " OR (d.hash = g.to_hash AND d.id > SETTLED_ID)"
     " ORDER BY d.url";
 
 static const char links_in_sql[] =
@@ -336,13 +341,16 @@ static const char explain_url_sql[] =
     " u.discovered_at, f.url AS found_on,"
     " CASE u.kind WHEN 1 THEN 'sitemap' ELSE 'page' END AS kind"
     " FROM urls AS u LEFT JOIN urls AS f ON f.id = u.from_id"
-    " WHERE " URL_HASH_IS("u", "?1") " AND u.url = ?2";
+    " WHERE ((u.hash = ?1 AND u.id <= SETTLED_ID)"
+    " OR (u.hash = ?1 AND u.id > SETTLED_ID)) AND u.url = ?2";
 static const char explain_fetches_sql[] =
     "SELECT p.fetched_at, p.status, p.error, p.content_type, p.bytes,"
     " p.location, p.total_ms, d.url AS duplicate_of"
     " FROM pages AS p JOIN urls AS u ON u.id = p.url_id"
     " LEFT JOIN urls AS d ON d.id = p.duplicate_of"
-    " WHERE " URL_HASH_IS("u", "?1") " AND u.url = ?2 ORDER BY p.id";
+    " WHERE ((u.hash = ?1 AND u.id <= SETTLED_ID)"
+    " OR (u.hash = ?1 AND u.id > SETTLED_ID)) AND u.url = ?2"
+    " ORDER BY p.id";
 
 int store_explain(struct store *s, const char *url, row_fn url_row,
                   row_fn fetch_row, void *arg)

@@ -106,8 +106,8 @@ int store_inlinks_drop(struct store *s)
 
 int store_inlinks_build(struct store *s)
 {
-    return db_exec_sort(s,
-                        "CREATE INDEX IF NOT EXISTS links_to ON links(to_hash);");
+    return db_exec_sort(
+        s, "CREATE INDEX IF NOT EXISTS links_to ON links(to_hash);");
 }
 
 int store_inlinks_missing(struct store *s)

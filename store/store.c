@@ -163,14 +163,15 @@ static const char *const stmt_sql[ST_COUNT] = {
      * (One INSERT ... SELECT WHERE NOT EXISTS took twice as long as a
      * plain insert.) */
     [ST_URL_SETTLED] =
-        "SELECT 1 FROM urls WHERE hash = ?1 AND id <= " SETTLED_ID,
+        "SELECT 1 FROM urls WHERE hash = ?1 AND id <= SETTLED_ID",
     /* A URL skipped because of how it was found (nofollow, depth) is
      * queued when a followable path reaches it. */
     [ST_URL_REVIVE] =
         "UPDATE urls SET state = 0, reason = NULL, depth = ?2, hops = ?3,"
-        " from_id = ?4, host_id = ?5 WHERE " URL_HASH_IS("urls", "?1")
-        " AND state = 4"
-        " AND reason IN ('nofollow', 'depth')",
+        " from_id = ?4, host_id = ?5"
+        " WHERE ((hash = ?1 AND id <= SETTLED_ID)"
+        " OR (hash = ?1 AND id > SETTLED_ID))"
+        " AND state = 4 AND reason IN ('nofollow', 'depth')",
     [ST_URL_QUEUED] = "SELECT id, url, depth, hops, attempts, kind FROM urls"
                       " WHERE host_id = ?1 AND state = 0 AND id > ?2"
                       " ORDER BY id LIMIT ?3",
@@ -291,8 +292,8 @@ int db_exec(struct store *s, const char *sql)
 char *db_sql(const struct store *s, const char *sql)
 {
     char bound[24];
-    size_t bound_len = (size_t)snprintf(bound, sizeof bound, "%lld",
-                                        (long long)s->settled_id);
+    size_t bound_len =
+        (size_t)snprintf(bound, sizeof bound, "%lld", (long long)s->settled_id);
     size_t token_len = strlen(SETTLED_ID), n = 0;
     for (const char *p = sql; (p = strstr(p, SETTLED_ID)); p += token_len)
         n++;
@@ -406,9 +407,8 @@ static int url_hash_setup(struct store *s, int writable)
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(s);
     int rc = sqlite3_step(st);
-    const char *sql = rc == SQLITE_ROW
-                          ? (const char *)sqlite3_column_text(st, 0)
-                          : NULL;
+    const char *sql =
+        rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
     const char *bound = sql ? strstr(sql, "id <= ") : NULL;
     if (bound)
         s->settled_id = strtoll(bound + strlen("id <= "), NULL, 10);
@@ -520,8 +520,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
             db_exec(s, "PRAGMA synchronous = NORMAL;") < 0 ||
             db_exec(s, "BEGIN;") < 0 || migrate_v1(s) < 0 ||
             db_exec(s, schema_sql) < 0 || url_hash_setup(s, 1) < 0 ||
-            db_create_views(s) < 0 ||
-            db_exec(s, sql) < 0 ||
+            db_create_views(s) < 0 || db_exec(s, sql) < 0 ||
             db_exec(s,
                     "INSERT INTO meta VALUES ('schema_version', " SCHEMA_VERSION
                     ") ON CONFLICT(key) DO UPDATE"

@@ -81,7 +81,9 @@ static const char views_sql[] =
     "   (SELECT nl.to_hash FROM links AS nl WHERE nl.from_id = nu.id"
     "    AND nl.kind = 5 LIMIT 1),"
     "   c.path || nu.id || '/'"
-    "  FROM chain AS c JOIN urls AS nu ON " URL_HASH_IS("nu", "c.next_hash")
+    "  FROM chain AS c JOIN urls AS nu"
+    "  ON (nu.hash = c.next_hash AND nu.id <= SETTLED_ID)"
+    "  OR (nu.hash = c.next_hash AND nu.id > SETTLED_ID)"
     "  JOIN pages AS np ON np.url_id = nu.id"
     "  WHERE np.status BETWEEN 300 AND 399"
     "  AND np.id = (SELECT max(lp.id) FROM pages AS lp"
@@ -93,7 +95,8 @@ static const char views_sql[] =
     "   count(*) OVER whole AS hops,"
     "   last_value(tu.id) OVER whole AS final_id"
     "  FROM chain AS c LEFT JOIN urls AS tu"
-    "  ON " URL_HASH_IS("tu", "c.next_hash")
+    "  ON (tu.hash = c.next_hash AND tu.id <= SETTLED_ID)"
+    "  OR (tu.hash = c.next_hash AND tu.id > SETTLED_ID)"
     "  WINDOW whole AS (PARTITION BY c.start_id ORDER BY c.hop"
     "   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))"
     " SELECT su.url, hr.hop, hu.url, hr.status, hr.location, hr.target,"

@@ -528,7 +528,8 @@ TEST(query_link_lookups_use_indexes)
     check_no_full_scan("links --out", out);
     check_no_full_scan("links --in", in);
     CHECK(strstr(out, "(from_id=?)") != NULL); /* an index or the key */
-    if (!strstr(out, "urls_hash (hash=?") || !strstr(out, "urls_hash_recent (hash=?"))
+    if (!strstr(out, "urls_hash (hash=?") ||
+        !strstr(out, "urls_hash_recent (hash=?"))
         check_fail(__FILE__, __LINE__, "links --out:\n%s", out);
     CHECK(strstr(in, "links_to (to_hash=?)") != NULL);
     free(out);

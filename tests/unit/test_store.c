@@ -125,9 +125,8 @@ static void check_add_uses_indexes(struct store *s)
     for (int i = 0; i < 2; i++) {
         if (!sts[i])
             continue; /* not used: nothing settled */
-        CHECK_INT(sqlite3_stmt_status(sts[i], SQLITE_STMTSTATUS_FULLSCAN_STEP,
-                                      0),
-                  0);
+        CHECK_INT(
+            sqlite3_stmt_status(sts[i], SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
         CHECK_INT(sqlite3_stmt_status(sts[i], SQLITE_STMTSTATUS_AUTOINDEX, 0),
                   0);
     }
