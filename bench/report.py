@@ -342,7 +342,9 @@ def scale_section(raw, env, main_raw_syn):
          "inserts N queued URLs `http://127.0.0.H:18080/s/K/` (H = 1..64, round robin; every path "
          "of the synthetic web is a page, and no robots.txt disallows /s/) with the crawler's own "
          "hash (FNV-1a 64 + finalizer, reimplemented from `crawler/hash.c` and checked against the "
-         "rows the crawler wrote), then the crawl is resumed with `--max-pages <finished + %s>` "
+         "rows the crawler wrote) into the recent part of the URL-seen index, `crawler index` "
+         "settles them as a growing crawl would, the copy of the base is synced to the disk, "
+         "then the crawl is resumed with `--max-pages <finished + %s>` "
          "under the same harness. Wall time includes start-up on the big database; \"fetching "
          "span\" is first to last response in nginx's log." % env.get("SCALE_PAGES"), "",
          "| frontier URLs | build s | DB MB before | pages | wall s | pages/s | pages/s over the "
