@@ -54,6 +54,14 @@ enum stmt_id {
  * before keep their one index (urls.hash UNIQUE), and settled_id
  * INT64_MAX. */
 #define SETTLED_ID "SETTLED_ID"
+/* The two parts for a bound (twice, as long long): made for a new urls
+ * table with 0, made again by each fold. url_hash_setup reads the bound
+ * back from the "id <= " of the first. */
+#define URL_HASH_INDEXES_SQL                                                   \
+    "CREATE UNIQUE INDEX IF NOT EXISTS urls_hash ON urls(hash)"                \
+    " WHERE id <= %lld;"                                                       \
+    "CREATE UNIQUE INDEX IF NOT EXISTS urls_hash_recent ON urls(hash)"         \
+    " WHERE id > %lld;"
 
 /* The rows of one ST_LINKS_ADD statement. */
 #define LINKS_PER_INSERT 16
@@ -83,6 +91,8 @@ char *db_sql(const struct store *s, const char *sql);
  * cache before it goes to a temporary file, which took a crawl's
  * coordinator from 95 to 114 MB. 0 or STORE_EFAIL. */
 int db_exec_sort(struct store *s, const char *sql);
+/* The first column of the first row of sql, in *v; 0 or STORE_EFAIL. */
+int db_int(struct store *s, const char *sql, int64_t *v);
 /* Steps a statement to completion; 0 or STORE_EFAIL (errmsg set). */
 int db_done(struct store *s, sqlite3_stmt *st);
 /* Records the connection's error and returns STORE_EFAIL. */

@@ -221,16 +221,10 @@ int store_url_add(struct store *s, const struct url_new *u)
 int64_t store_urls_recent(struct store *s)
 {
     if (s->settled_id == INT64_MAX)
-        return 0; /* an older database: one index */
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT max(id) FROM urls", -1, &st, NULL) !=
-        SQLITE_OK)
-        return db_fail(s);
-    int rc = sqlite3_step(st);
-    int64_t top = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return db_fail(s);
+        return 0;    /* an older database: one index */
+    int64_t top = 0; /* max() of no rows is NULL: 0 */
+    if (db_int(s, "SELECT max(id) FROM urls", &top) < 0)
+        return STORE_EFAIL;
     return top > s->settled_id ? top - s->settled_id : 0;
 }
 
@@ -250,10 +244,8 @@ int store_urls_settle(struct store *s, int always)
     int64_t was = s->settled_id, top = was + recent;
     char sql[320];
     snprintf(sql, sizeof sql,
-             "DROP INDEX urls_hash; DROP INDEX urls_hash_recent;"
-             "CREATE UNIQUE INDEX urls_hash ON urls(hash) WHERE id <= %lld;"
-             "CREATE UNIQUE INDEX urls_hash_recent ON urls(hash)"
-             " WHERE id > %lld;",
+             "DROP INDEX urls_hash; DROP INDEX "
+             "urls_hash_recent;" URL_HASH_INDEXES_SQL,
              (long long)top, (long long)top);
     /* The statements that name the bound are prepared again with it. */
     for (int i = 0; i < ST_COUNT; i++) {

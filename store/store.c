@@ -324,7 +324,7 @@ int db_exec_sort(struct store *s, const char *sql)
     return rc;
 }
 
-static int pragma_int(struct store *s, const char *sql, int64_t *v)
+int db_int(struct store *s, const char *sql, int64_t *v)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -355,8 +355,8 @@ static int check_identity(struct store *s, int writable, char *err,
                           size_t errlen, const char *path)
 {
     int64_t app_id = 0, n_tables = 0;
-    if (pragma_int(s, "PRAGMA application_id", &app_id) < 0 ||
-        pragma_int(s, "SELECT count(*) FROM sqlite_schema", &n_tables) < 0) {
+    if (db_int(s, "PRAGMA application_id", &app_id) < 0 ||
+        db_int(s, "SELECT count(*) FROM sqlite_schema", &n_tables) < 0) {
         snprintf(err, errlen, "%s: not a crawl database (%s)", path, s->errmsg);
         return STORE_ENOTDB;
     }
@@ -394,11 +394,9 @@ static int url_hash_setup(struct store *s, int writable)
     int is_old = db_has_table(s, "sqlite_autoindex_urls_1");
     if (is_old != 0)
         return is_old < 0 ? is_old : 0;
-    if (writable &&
-        db_exec(s, "CREATE UNIQUE INDEX IF NOT EXISTS urls_hash ON urls(hash)"
-                   " WHERE id <= 0;"
-                   "CREATE UNIQUE INDEX IF NOT EXISTS urls_hash_recent"
-                   " ON urls(hash) WHERE id > 0;") < 0)
+    char create[256];
+    snprintf(create, sizeof create, URL_HASH_INDEXES_SQL, 0LL, 0LL);
+    if (writable && db_exec(s, create) < 0)
         return STORE_EFAIL;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
