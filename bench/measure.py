@@ -83,6 +83,19 @@ def cpu_ticks(pid):
     return int(fl[11]) + int(fl[12])
 
 
+def started_at(pid):
+    """Wall-clock start time of pid (to the clock tick), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read()
+        with open("/proc/uptime") as f:
+            up = float(f.read().split()[0])
+    except OSError:
+        return None
+    ticks = int(st[st.rindex(")") + 2:].split()[19])
+    return time.time() - up + ticks / CLK
+
+
 class RoleSampler(threading.Thread):
     def __init__(self, root, interval, max_s):
         super().__init__(daemon=True)
@@ -93,6 +106,8 @@ class RoleSampler(threading.Thread):
         self.ticks = {}            # pid -> (role, last utime+stime)
         self.samples = 0
         self.cmdline = None        # argv of the coordinator, as it ran
+        self.coord_start = None    # wall clock the coordinator started at
+        self.coord_seen = None     # wall clock it was last seen alive at
 
     def run(self):
         t0 = time.monotonic()
@@ -110,7 +125,10 @@ class RoleSampler(threading.Thread):
             if not role:
                 continue
             self.pids.setdefault(role, set()).add(pid)
+            if role == "coordinator":
+                self.coord_seen = time.time()
             if role == "coordinator" and self.cmdline is None:
+                self.coord_start = started_at(pid)
                 try:
                     with open("/proc/%d/cmdline" % pid, "rb") as f:
                         self.cmdline = [x.decode(errors="replace")
@@ -203,7 +221,13 @@ def main():
             with open(args.access_log, "rb") as f:
                 lines = [ln.split(b"\t", 1)[0] for ln in f if ln.strip()]
             if len(lines) >= 2:
-                res["log_span_s"] = round(float(lines[-1]) - float(lines[0]), 3)
+                first, last = float(lines[0]), float(lines[-1])
+                res["log_span_s"] = round(last - first, 3)
+                # before the first response and after the last one; the
+                # end is seen only to the sampling interval
+                if s.coord_start and s.coord_seen:
+                    res["start_s"] = round(first - s.coord_start, 3)
+                    res["tail_s"] = round(s.coord_seen - last, 3)
         except (OSError, ValueError):
             pass
         print("  roles: rss_peak_mb=%s procs=%s sampled_cpu_s=%s%s" % (

@@ -1284,9 +1284,8 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     imap_init(&c.jobs);
     imap_init(&c.parsing);
     c.seen = xcalloc(SEEN_CACHE_SLOTS, sizeof *c.seen);
-    int64_t counts[URL_N_STATES] = {0};
-    check_store(&c, store_url_counts(c.store, counts), "count URLs");
-    c.n_finished = counts[URL_DONE] + counts[URL_FAILED];
+    check_store(&c, store_urls_finished(c.store, &c.n_finished),
+                "count finished URLs");
     c.is_index_behind = 1; /* an earlier run may have left some */
     /* The progress counters start here; loading hosts and adding seeds
      * count the queued URLs. */

@@ -327,6 +327,18 @@ int store_url_requeue_all(struct store *s)
     return sqlite3_changes(s->db);
 }
 
+int store_urls_finished(struct store *s, int64_t *n)
+{
+    /* Two seeks into urls_host_state per host: the finished URLs only,
+     * where counting by state would step over every queued one. */
+    return db_int(s,
+                  "SELECT (SELECT count(*) FROM hosts AS h CROSS JOIN urls AS u"
+                  " ON u.host_id = h.id AND u.state IN (2, 3))"
+                  " + (SELECT count(*) FROM urls"
+                  " WHERE host_id IS NULL AND state IN (2, 3))",
+                  n);
+}
+
 int store_url_counts(struct store *s, int64_t n[URL_N_STATES])
 {
     sqlite3_stmt *st;

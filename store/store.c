@@ -555,6 +555,13 @@ void store_close(struct store *s)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     db_checkpointer_stop(s);
+    /* The writer empties the log itself: closing does so only for the last
+     * connection, and a reader still open (`crawler index` keeps one) would
+     * leave the writer's work in the -wal file, lost to anyone who copies
+     * the database file alone. */
+    if (s->db && s->lock_fd >= 0)
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+                                  NULL);
     if (s->db)
         sqlite3_close(s->db);
     if (s->lock_fd >= 0)

@@ -153,6 +153,8 @@ int store_url_requeue_all(struct store *s);
 /* The number of URLs in each state, indexed by enum url_state. 0 or <0
  * (n untouched). */
 int store_url_counts(struct store *s, int64_t n[URL_N_STATES]);
+/* The number of URLs done or failed, without reading the queued ones. */
+int store_urls_finished(struct store *s, int64_t *n);
 
 /* --- Results ------------------------------------------------------------- */
 

@@ -331,6 +331,10 @@ class CommandsTest(QueryTestCase):
         n_urls = self.tuples("SELECT count(*) FROM urls")
         r = self.run_cmd("index")
         self.assertEqual(r.returncode, 0, r.stderr)
+        # all of it in the database file (looked at before anything else
+        # opens it): a copy of that file alone is whole
+        wal = os.path.join(self.tmp, "crawl.db-wal")
+        self.assertEqual(os.path.getsize(wal) if os.path.exists(wal) else 0, 0)
         self.assertEqual(self.settled_bound(),
                          self.tuples("SELECT max(id) FROM urls")[0][0])
         self.assertEqual([self.ok(*args) for args in lookups], before)

@@ -303,6 +303,7 @@ TEST(store_counts_across_hosts_and_times_written)
         url("http://b/1", b, URL_QUEUED, NULL),
         url("http://b/2", b, URL_QUEUED, NULL),
         url("http://c/", 0, URL_SKIPPED, "scope"), /* no host */
+        url("http://d:x/", 0, URL_FAILED, "bad port"),
     };
     for (size_t i = 0; i < sizeof u / sizeof u[0]; i++)
         store_url_add(s, &u[i]);
@@ -316,13 +317,21 @@ TEST(store_counts_across_hosts_and_times_written)
     CHECK_INT(url_count(s, URL_QUEUED), 2);
     CHECK_INT(url_count(s, URL_DONE), 1);
     CHECK_INT(url_count(s, URL_SKIPPED), 1);
+    CHECK_INT(url_count(s, URL_FAILED), 1);
+    CHECK_INT(store_url_queued(s, a, 0, 1, l, &n), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(store_url_finish(s, l[0].id, URL_FAILED, "timeout", 1), 0);
+    url_lease_release(&l[0]);
+    int64_t finished = -1;
+    CHECK_INT(store_urls_finished(s, &finished), 0);
+    CHECK_INT(finished, 3); /* done on b, failed on a, failed host-less */
     /* The times are written by the store, not by the column default: they
      * must still read as what the default writes, and be now. */
     CHECK_INT(query_int(s, "SELECT count(*) FROM urls WHERE discovered_at ="
                            " strftime('%Y-%m-%dT%H:%M:%fZ', discovered_at)"
                            " AND abs(julianday('now') - julianday("
                            "discovered_at)) * 86400 < 60"),
-              4);
+              5);
     cleanup(s);
 }
 
