@@ -74,6 +74,9 @@ struct store {
     int lock_fd;               /* holds the crawl lock (flock), -1 when none */
     int in_tx;
     int64_t settled_id; /* urls_hash holds the rows up to this id */
+    uint8_t *filter;    /* store/settled.c; NULL: look every URL up */
+    uint64_t filter_blocks;
+    int64_t n_settled_lookups; /* URLs looked up in urls_hash */
     sqlite3_stmt *st[ST_COUNT];
     char errmsg[256];
     /* db_bind_now's "YYYY-MM-DDTHH:MM:SS" of second now_sec */
@@ -93,6 +96,20 @@ char *db_sql(const struct store *s, const char *sql);
 int db_exec_sort(struct store *s, const char *sql);
 /* The first column of the first row of sql, in *v; 0 or STORE_EFAIL. */
 int db_int(struct store *s, const char *sql, int64_t *v);
+/* Sets the page cache to DB_CACHE_KIB less the settled filter's size. */
+int db_cache_reset(struct store *s);
+
+/* --- store/settled.c: the filter in front of urls_hash ------------------- */
+/* 0 when the hash is surely not in the settled part, 1 when it may be (or
+ * there is no filter). */
+int settled_filter_maybe(const struct store *s, int64_t hash);
+/* Builds the filter of the settled part as it is now and stores it (in the
+ * caller's transaction). 0 or STORE_EFAIL. */
+int settled_filter_build(struct store *s);
+/* Loads the stored filter when it describes the current settled part. */
+int settled_filter_load(struct store *s);
+void settled_filter_drop(struct store *s);
+int64_t settled_filter_kib(const struct store *s);
 /* Steps a statement to completion; 0 or STORE_EFAIL (errmsg set). */
 int db_done(struct store *s, sqlite3_stmt *st);
 /* Records the connection's error and returns STORE_EFAIL. */

@@ -178,6 +178,9 @@ static int is_settled(struct store *s, int64_t hash)
 {
     if (s->settled_id == 0 || s->settled_id == INT64_MAX)
         return 0; /* a new database, or the older single index */
+    if (!settled_filter_maybe(s, hash))
+        return 0;
+    s->n_settled_lookups++;
     sqlite3_stmt *st = db_stmt(s, ST_URL_SETTLED);
     if (!st)
         return STORE_EFAIL;
@@ -259,12 +262,16 @@ int store_urls_settle(struct store *s, int always)
     if (rc == 0)
         rc = db_create_views(s);
     if (rc == 0)
+        rc = settled_filter_build(s);
+    if (rc == 0)
         rc = store_commit(s);
     if (rc < 0) {
         sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
         s->in_tx = 0;
         s->settled_id = was;
+        settled_filter_drop(s); /* the old one is gone: look URLs up */
     }
+    db_cache_reset(s);
     return rc;
 }
 

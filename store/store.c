@@ -319,9 +319,17 @@ int db_exec_sort(struct store *s, const char *sql)
     if (db_exec(s, "PRAGMA cache_size = -" STRINGIFY(SORT_KIB) ";") < 0)
         return STORE_EFAIL;
     int rc = db_exec(s, sql);
-    if (db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";") < 0)
+    if (db_cache_reset(s) < 0)
         rc = STORE_EFAIL;
     return rc;
+}
+
+int db_cache_reset(struct store *s)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld;",
+             (long long)(DB_CACHE_KIB - settled_filter_kib(s)));
+    return db_exec(s, sql);
 }
 
 int db_int(struct store *s, const char *sql, int64_t *v)
@@ -536,7 +544,13 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
         rc = STORE_EFAIL;
         goto fail;
     }
-    db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";");
+    if (writable && settled_filter_load(s) < 0) {
+        snprintf(err, errlen, "%s: cannot read the URL filter: %s", path,
+                 s->errmsg);
+        rc = STORE_EFAIL;
+        goto fail;
+    }
+    db_cache_reset(s);
     if (writable)
         db_checkpointer_start(s, path);
     *out = s;
@@ -566,6 +580,7 @@ void store_close(struct store *s)
         sqlite3_close(s->db);
     if (s->lock_fd >= 0)
         close(s->lock_fd);
+    settled_filter_drop(s);
     free(s);
 }
 

@@ -5,7 +5,8 @@
  * catching up with the stored text, the write-ahead log copied and
  * restarted by the checkpoint thread while a writer commits, and the log's
  * gathered writes (store/gather.c) in the file by the end of each commit,
- * and the URL-seen test across a settle of its index.
+ * and the URL-seen test across a settle of its index, with the filter in
+ * front of its settled part.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +333,67 @@ TEST(store_counts_across_hosts_and_times_written)
                            " AND abs(julianday('now') - julianday("
                            "discovered_at)) * 86400 < 60"),
               5);
+    cleanup(s);
+}
+
+/* Adds n URLs http://a/PREFIX/i; returns how many were new. */
+static int add_named_urls(struct store *s, int64_t host, const char *prefix,
+                          int n)
+{
+    int added = 0;
+    CHECK_INT(store_begin(s), 0);
+    for (int i = 0; i < n; i++) {
+        char u[64];
+        snprintf(u, sizeof u, "http://a/%s/%d", prefix, i);
+        struct url_new nu = url(u, host, URL_QUEUED, NULL);
+        int rc = store_url_add(s, &nu);
+        CHECK(rc >= 0);
+        added += rc;
+    }
+    CHECK_INT(store_commit(s), 0);
+    return added;
+}
+
+/* The settled part's filter (store/settled.c) spares the index lookup of
+ * almost every new URL, never one of a settled URL; it is stored by the
+ * fold, loaded on open, not used once it describes another bound, and its
+ * memory comes out of the page cache's. */
+TEST(store_settled_filter_spares_lookups)
+{
+    struct store *s = fresh();
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    CHECK_INT(add_named_urls(s, h, "old", 2000), 2000);
+    CHECK_INT(store_urls_settle(s, 1), 0);
+    CHECK(s->filter != NULL);
+    CHECK_INT(query_int(s, "PRAGMA cache_size"),
+              -(DB_CACHE_KIB - settled_filter_kib(s)));
+    s->n_settled_lookups = 0;
+    CHECK_INT(add_named_urls(s, h, "new", 2000), 2000);
+    CHECK(s->n_settled_lookups < 120); /* ~2.5% false "maybe"s */
+    int64_t before = s->n_settled_lookups;
+    CHECK_INT(add_named_urls(s, h, "old", 2000), 0); /* each one looked up */
+    CHECK_INT(s->n_settled_lookups - before, 2000);
+    /* loaded again on open */
+    store_close(s);
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err), 0);
+    CHECK(s->filter != NULL);
+    CHECK_INT(add_named_urls(s, h, "newer", 1000), 1000);
+    CHECK(s->n_settled_lookups < 60);
+    CHECK_INT(add_named_urls(s, h, "old", 2000), 0);
+    /* made for another bound: not used */
+    CHECK_INT(sqlite3_exec(s->db, "UPDATE url_filter SET settled_id = 1", NULL,
+                           NULL, NULL),
+              SQLITE_OK);
+    store_close(s);
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err), 0);
+    CHECK(s->filter == NULL);
+    CHECK_INT(query_int(s, "PRAGMA cache_size"), -DB_CACHE_KIB);
+    CHECK_INT(add_named_urls(s, h, "newest", 500), 500);
+    CHECK_INT(s->n_settled_lookups, 500);
+    CHECK_INT(add_named_urls(s, h, "old", 2000), 0);
+    CHECK_INT(url_count(s, URL_QUEUED), 5500);
     cleanup(s);
 }
 
