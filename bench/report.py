@@ -346,16 +346,20 @@ def scale_section(raw, env, main_raw_syn):
          "settles them as a growing crawl would, the copy of the base is synced to the disk, "
          "then the crawl is resumed with `--max-pages <finished + %s>` "
          "under the same harness. Wall time includes start-up on the big database; \"fetching "
-         "span\" is first to last response in nginx's log." % env.get("SCALE_PAGES"), "",
-         "| frontier URLs | build s | DB MB before | pages | wall s | pages/s | pages/s over the "
+         "span\" is first to last response in nginx's log, \"start\" the seconds from the "
+         "crawler's start to the first response, \"end\" from the last response to its exit "
+         "(seen to 0.1 s)." % env.get("SCALE_PAGES"), "",
+         "| frontier URLs | build s | DB MB before | pages | wall s | start s | end s | pages/s "
+         "| pages/s over the "
          "fetching span | CPU s / 1000 pages | peak RSS MB: coordinator | fetcher | parser "
          "| foreign CPU s | runs |",
-         "|---:|" + "---:|" * 12]
+         "|---:|" + "---:|" * 14]
     fresh = main_raw_syn.get("project") if main_raw_syn else None
     if fresh:
-        p.append("| fresh crawl (main table, budget %s) | - | 0 | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
+        p.append("| fresh crawl (main table, budget %s) | - | 0 | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
             fresh[0].get("budget"), fmt(med(r["pages"] for r in fresh), 0),
             fmt(med(r["wall_s"] for r in fresh), 2),
+            fmt(med(r.get("start_s") for r in fresh), 2), fmt(med(r.get("tail_s") for r in fresh), 2),
             fmt(med(r["pages_per_s"] for r in fresh), 0),
             fmt(med(r["pages"] / r["log_span_s"] for r in fresh if r.get("log_span_s")), 0),
             fmt(med(cpu_per_1000(r) for r in fresh), 2),
@@ -364,9 +368,10 @@ def scale_section(raw, env, main_raw_syn):
             fmt(med(r.get("foreign_cpu_s") for r in fresh), 2), len(fresh)))
     for n in sorted(runs):
         rs, b = runs[n], builds.get(n, {})
-        p.append("| %s | %s | %s | %s | %s | **%s** | %s | %s | **%s** | %s | %s | %s | %s |" % (
+        p.append("| %s | %s | %s | %s | %s | %s | %s | **%s** | %s | %s | **%s** | %s | %s | %s | %s |" % (
             fmt(b.get("queued", n), 0), fmt(b.get("build_s")), fmt((b.get("db_bytes") or 0) / 1e6, 0),
             fmt(med(r["pages"] for r in rs), 0), fmt(med(r["wall_s"] for r in rs), 2),
+            fmt(med(r.get("start_s") for r in rs), 2), fmt(med(r.get("tail_s") for r in rs), 2),
             fmt(med(r["pages_per_s"] for r in rs), 0),
             fmt(med(r["pages"] / r["log_span_s"] for r in rs if r.get("log_span_s")), 0),
             fmt(med(cpu_per_1000(r) for r in rs), 2),

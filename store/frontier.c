@@ -271,7 +271,6 @@ int store_urls_settle(struct store *s, int always)
         s->settled_id = was;
         settled_filter_drop(s); /* the old one is gone: look URLs up */
     }
-    db_cache_reset(s);
     return rc;
 }
 

@@ -259,7 +259,7 @@ int store_export(struct store *s, enum store_table table, row_fn row, void *arg)
     if (!sql)
         return fail_with(s, STORE_EFAIL, "no such table");
     /* A stream reads each page once: a large cache would only fill up
-     * (to 64 MiB, store_open's setting) and stay full. */
+     * (to DB_CACHE_KIB, store_open's setting) and stay full. */
     db_exec(s, "PRAGMA cache_size = -" STRINGIFY(EXPORT_CACHE_KIB) ";");
     sqlite3_stmt *st = prepare(s, sql);
     if (!st)

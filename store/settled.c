@@ -17,9 +17,9 @@
  *
  * Layout: blocks of 512 bits (one cache line); a hash picks one block and
  * FILTER_PROBES bits in it. FILTER_BITS_PER_URL bits a URL give about 2.5%
- * false "maybe"s (5 MB at 5 million URLs). The memory comes out of the
- * page cache's budget (db_cache_kib), so the coordinator's size stays as it
- * was.
+ * false "maybe"s (5 MB at 5 million URLs). The size stops at
+ * FILTER_MAX_BYTES, so the coordinator's memory stays bounded: past 8
+ * million URLs there are fewer bits a URL, and more "maybe"s.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +30,7 @@
 #define BLOCK_BYTES 64 /* 512 bits */
 #define FILTER_BITS_PER_URL 8
 #define FILTER_PROBES 6
+#define FILTER_MAX_BYTES ((uint64_t)8 << 20)
 
 /* Bytes, not words: the stored filter reads the same on any machine. */
 static const uint8_t *block_of(const uint8_t *bits, uint64_t n_blocks,
@@ -82,6 +83,8 @@ int settled_filter_build(struct store *s)
     settled_filter_drop(s);
     uint64_t n_blocks =
         (uint64_t)s->settled_id * FILTER_BITS_PER_URL / (BLOCK_BYTES * 8) + 1;
+    if (n_blocks > FILTER_MAX_BYTES / BLOCK_BYTES)
+        n_blocks = FILTER_MAX_BYTES / BLOCK_BYTES;
     uint8_t *bits = xcalloc(n_blocks, BLOCK_BYTES);
     char *sql = db_sql(s, "SELECT hash FROM urls INDEXED BY urls_hash"
                           " WHERE id <= SETTLED_ID");
@@ -150,9 +153,4 @@ int settled_filter_load(struct store *s)
     s->filter = bits;
     s->filter_blocks = (uint64_t)bytes / BLOCK_BYTES;
     return 0;
-}
-
-int64_t settled_filter_kib(const struct store *s)
-{
-    return (int64_t)(s->filter_blocks * BLOCK_BYTES / 1024);
 }

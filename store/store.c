@@ -319,17 +319,9 @@ int db_exec_sort(struct store *s, const char *sql)
     if (db_exec(s, "PRAGMA cache_size = -" STRINGIFY(SORT_KIB) ";") < 0)
         return STORE_EFAIL;
     int rc = db_exec(s, sql);
-    if (db_cache_reset(s) < 0)
+    if (db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";") < 0)
         rc = STORE_EFAIL;
     return rc;
-}
-
-int db_cache_reset(struct store *s)
-{
-    char sql[64];
-    snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld;",
-             (long long)(DB_CACHE_KIB - settled_filter_kib(s)));
-    return db_exec(s, sql);
 }
 
 int db_int(struct store *s, const char *sql, int64_t *v)
@@ -550,7 +542,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
         rc = STORE_EFAIL;
         goto fail;
     }
-    db_cache_reset(s);
+    db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";");
     if (writable)
         db_checkpointer_start(s, path);
     *out = s;
