@@ -22,7 +22,6 @@
  * million URLs there are fewer bits a URL, and more "maybe"s.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "crawler/xalloc.h"
 #include "store/db.h"
