@@ -15,7 +15,10 @@ attempt of a run:
   last CPU ticks seen.  It runs inside the harness process, so the harness
   does not count its (tiny) CPU as "foreign" load;
 * after the crawler has exited, the size of the crawl database (--db, plus its
-  -wal) and a few counts read from it, to check the server-side page count.
+  -wal) and a few counts read from it, to check the server-side page count;
+* the fetching span (first to last response in nginx's log), and the seconds
+  before it (start_s, from the coordinator's start time in /proc) and after
+  it (tail_s, to the last sample that saw the coordinator alive).
 
 The extra keys land in the same JSON the harness writes (--json).
 """
