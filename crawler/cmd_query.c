@@ -780,12 +780,13 @@ static int index_update(const char *path, struct store *ro, int with_links,
     }
     int need_links = with_links ? store_inlinks_missing(ro) : 0;
     int64_t n_recent = with_links ? store_urls_recent(ro) : 0;
-    if (need_links < 0 || n_recent < 0) {
+    int need_filter = with_links ? store_urls_filter_missing(ro) : 0;
+    if (need_links < 0 || n_recent < 0 || need_filter < 0) {
         snprintf(err, errlen, "%s: cannot read the schema: %s", path,
                  store_errmsg(ro));
         return STORE_EFAIL;
     }
-    if (*n == 0 && !need_links && n_recent == 0)
+    if (*n == 0 && !need_links && n_recent == 0 && !need_filter)
         return 0;
     struct store *w = NULL;
     int rc = store_open(path, STORE_WRITE, &w, err, errlen);
@@ -809,7 +810,8 @@ static int index_update(const char *path, struct store *ro, int with_links,
     else if (need_links && (rc = store_inlinks_build(w)) < 0)
         snprintf(err, errlen, "%s: cannot index the links: %s", path,
                  store_errmsg(w));
-    else if (n_recent > 0 && (rc = store_urls_settle(w, 1)) < 0)
+    else if ((n_recent > 0 || need_filter) &&
+             (rc = store_urls_settle(w, 1)) < 0)
         snprintf(err, errlen, "%s: cannot index the URLs: %s", path,
                  store_errmsg(w));
     store_close(w);

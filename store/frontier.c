@@ -237,11 +237,37 @@ int64_t store_urls_recent(struct store *s)
  * as a crawl grows (a fold of 5 million URLs took 4-6 s). */
 #define SETTLE_MIN_ROWS ((int64_t)1 << 20)
 
+/* Ends a failed fold or filter build: nothing of it stays. */
+static int settle_failed(struct store *s, int64_t was)
+{
+    sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
+    s->in_tx = 0;
+    s->settled_id = was;
+    settled_filter_drop(s); /* the old one is gone: look URLs up */
+    return STORE_EFAIL;
+}
+
+/* A settled part folded by an older version has no filter: one is built. */
+static int filter_catch_up(struct store *s)
+{
+    int missing = store_urls_filter_missing(s);
+    if (missing <= 0)
+        return missing;
+    if (store_begin(s) < 0 || settled_filter_build(s) < 0 ||
+        store_commit(s) < 0)
+        return settle_failed(s, s->settled_id);
+    return 0;
+}
+
 int store_urls_settle(struct store *s, int always)
 {
     int64_t recent = store_urls_recent(s);
-    if (recent <= 0 || s->in_tx)
-        return recent < 0 ? STORE_EFAIL : 0;
+    if (recent < 0)
+        return STORE_EFAIL;
+    if (s->in_tx)
+        return 0;
+    if (recent == 0)
+        return always ? filter_catch_up(s) : 0;
     if (!always && (recent < SETTLE_MIN_ROWS || recent < s->settled_id / 4))
         return 0;
     int64_t was = s->settled_id, top = was + recent;
@@ -265,13 +291,7 @@ int store_urls_settle(struct store *s, int always)
         rc = settled_filter_build(s);
     if (rc == 0)
         rc = store_commit(s);
-    if (rc < 0) {
-        sqlite3_exec(s->db, "ROLLBACK;", NULL, NULL, NULL);
-        s->in_tx = 0;
-        s->settled_id = was;
-        settled_filter_drop(s); /* the old one is gone: look URLs up */
-    }
-    return rc;
+    return rc < 0 ? settle_failed(s, was) : 0;
 }
 
 void url_lease_release(struct url_lease *l)

@@ -119,9 +119,10 @@ int settled_filter_build(struct store *s)
     return 0;
 }
 
-int settled_filter_load(struct store *s)
+/* 1 when a filter is stored for the current settled part, 0 when none is
+ * (or none is needed), or STORE_EFAIL. */
+static int is_stored(struct store *s)
 {
-    settled_filter_drop(s);
     if (s->settled_id == 0 || s->settled_id == INT64_MAX)
         return 0;
     int has = db_has_table(s, "url_filter");
@@ -131,8 +132,23 @@ int settled_filter_load(struct store *s)
     if (db_int(s, "SELECT coalesce(max(settled_id), -1) FROM url_filter",
                &bound) < 0)
         return STORE_EFAIL;
-    if (bound != s->settled_id)
-        return 0; /* stale: made for another bound */
+    return bound == s->settled_id; /* else stale: made for another bound */
+}
+
+int store_urls_filter_missing(struct store *s)
+{
+    if (s->settled_id == 0 || s->settled_id == INT64_MAX)
+        return 0;
+    int stored = is_stored(s);
+    return stored < 0 ? stored : !stored;
+}
+
+int settled_filter_load(struct store *s)
+{
+    settled_filter_drop(s);
+    int stored = is_stored(s);
+    if (stored <= 0)
+        return stored;
     sqlite3_blob *blob;
     if (sqlite3_blob_open(s->db, "main", "url_filter", "bits", 1, 0, &blob) !=
         SQLITE_OK)

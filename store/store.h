@@ -127,6 +127,10 @@ int64_t store_urls_recent(struct store *s);
  * when it has grown past a threshold, or with always whenever it has
  * rows. 0 or <0. */
 int store_urls_settle(struct store *s, int always);
+/* 1 when the settled part has rows but no filter stored for it (folded by
+ * an older version: store_urls_settle with always builds one), 0 when it
+ * has one or needs none, or <0. */
+int store_urls_filter_missing(struct store *s);
 
 struct url_lease {
     int64_t id;

@@ -318,9 +318,9 @@ class CommandsTest(QueryTestCase):
 
     def test_url_index_settled(self):
         """`crawler index` folds the URLs a crawl added into the settled
-        part of the URL-seen index. The lookups by URL hash (links,
-        explain, redirect_chains, export) give the same rows after it, and
-        the next crawl finds no URL twice."""
+        part of the URL-seen index, with its filter. The lookups by URL
+        hash (links, explain, redirect_chains, export) give the same rows
+        after it, and the next crawl finds no URL twice."""
         site = self.crawl_known_site()
         self.assertEqual(self.settled_bound(), 0, "all in the recent part")
         lookups = [("links", site.url("/"), "--json"),
@@ -342,6 +342,18 @@ class CommandsTest(QueryTestCase):
         self.assertEqual(self.tuples("SELECT count(*) FROM urls"), n_urls)
         self.assertEqual(
             self.tuples("SELECT count(DISTINCT hash) FROM urls"), n_urls)
+        # the fold stored the settled part's filter; a database folded
+        # without one (an older version) gets it from `crawler index`
+        bound = self.settled_bound()
+        filter_row = "SELECT settled_id, length(bits) > 0 FROM url_filter"
+        self.assertEqual(self.tuples(filter_row), [(bound, 1)])
+        db = sqlite3.connect(os.path.join(self.tmp, "crawl.db"))
+        db.execute("DELETE FROM url_filter")
+        db.commit()
+        db.close()
+        r = self.run_cmd("index")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.tuples(filter_row), [(bound, 1)])
 
     def test_schema_1_database(self):
         """A database of schema version 1 (text inside page_text, indexed
