@@ -87,6 +87,13 @@ struct store {
     char now_prefix[24];
 };
 
+/* 1 when the settled part has rows: not a new database (bound 0), nor one
+ * with the older single index (INT64_MAX). */
+static inline int db_has_settled(const struct store *s)
+{
+    return s->settled_id != 0 && s->settled_id != INT64_MAX;
+}
+
 /* The statement, prepared on first use and reset for reuse. NULL (and
  * errmsg set) when preparation fails. */
 sqlite3_stmt *db_stmt(struct store *s, enum stmt_id id);

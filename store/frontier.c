@@ -176,9 +176,7 @@ static int url_revive(struct store *s, const struct url_new *u)
  * when not or when that part is empty, or STORE_EFAIL. */
 static int is_settled(struct store *s, int64_t hash)
 {
-    if (s->settled_id == 0 || s->settled_id == INT64_MAX)
-        return 0; /* a new database, or the older single index */
-    if (!settled_filter_maybe(s, hash))
+    if (!db_has_settled(s) || !settled_filter_maybe(s, hash))
         return 0;
     s->n_settled_lookups++;
     sqlite3_stmt *st = db_stmt(s, ST_URL_SETTLED);
@@ -247,12 +245,12 @@ static int settle_failed(struct store *s, int64_t was)
     return STORE_EFAIL;
 }
 
-/* A settled part folded by an older version has no filter: one is built. */
+/* A settled part folded by an older version has no filter (store_open
+ * loads the one stored for it): one is built. */
 static int filter_catch_up(struct store *s)
 {
-    int missing = store_urls_filter_missing(s);
-    if (missing <= 0)
-        return missing;
+    if (!db_has_settled(s) || s->filter)
+        return 0;
     if (store_begin(s) < 0 || settled_filter_build(s) < 0 ||
         store_commit(s) < 0)
         return settle_failed(s, s->settled_id);

@@ -88,43 +88,39 @@ int settled_filter_build(struct store *s)
     char *sql = db_sql(s, "SELECT hash FROM urls INDEXED BY urls_hash"
                           " WHERE id <= SETTLED_ID");
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    int step = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     free(sql);
-    if (rc == SQLITE_OK) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    if (step == SQLITE_OK)
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
             filter_add(bits, n_blocks, (uint64_t)sqlite3_column_int64(st, 0));
-    }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE || db_exec(s, table_sql) < 0) {
-        free(bits);
-        return rc != SQLITE_DONE ? db_fail(s) : STORE_EFAIL;
-    }
     st = NULL;
-    if (sqlite3_prepare_v2(
-            s->db, "INSERT OR REPLACE INTO url_filter VALUES (1, ?1, ?2)", -1,
-            &st, NULL) != SQLITE_OK) {
-        free(bits);
-        return db_fail(s);
+    int rc;
+    if (step != SQLITE_DONE || db_exec(s, table_sql) < 0 ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO url_filter"
+                           " VALUES (1, ?1, ?2)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_fail(s);
+    } else {
+        sqlite3_bind_int64(st, 1, s->settled_id);
+        sqlite3_bind_blob64(st, 2, bits, n_blocks * BLOCK_BYTES, SQLITE_STATIC);
+        rc = db_done(s, st);
     }
-    sqlite3_bind_int64(st, 1, s->settled_id);
-    sqlite3_bind_blob64(st, 2, bits, n_blocks * BLOCK_BYTES, SQLITE_STATIC);
-    rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    if (rc < 0) {
         free(bits);
-        return db_fail(s);
+        return rc;
     }
     s->filter = bits;
     s->filter_blocks = n_blocks;
     return 0;
 }
 
-/* 1 when a filter is stored for the current settled part, 0 when none is
- * (or none is needed), or STORE_EFAIL. */
+/* 1 when a filter is stored for the current settled part, 0 when none
+ * is, or STORE_EFAIL. */
 static int is_stored(struct store *s)
 {
-    if (s->settled_id == 0 || s->settled_id == INT64_MAX)
-        return 0;
     int has = db_has_table(s, "url_filter");
     if (has <= 0)
         return has;
@@ -137,7 +133,7 @@ static int is_stored(struct store *s)
 
 int store_urls_filter_missing(struct store *s)
 {
-    if (s->settled_id == 0 || s->settled_id == INT64_MAX)
+    if (!db_has_settled(s))
         return 0;
     int stored = is_stored(s);
     return stored < 0 ? stored : !stored;
@@ -146,6 +142,8 @@ int store_urls_filter_missing(struct store *s)
 int settled_filter_load(struct store *s)
 {
     settled_filter_drop(s);
+    if (!db_has_settled(s))
+        return 0;
     int stored = is_stored(s);
     if (stored <= 0)
         return stored;
