@@ -1298,6 +1298,8 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     check_store(&c, store_inlinks_drop(c.store), "drop the in-link index");
     run_loop(&c);
     save_hosts(&c);
+    store_wind_down(c.store); /* copies the crawl's log during what follows */
+    commit(&c, now_ms());
     index_rest(&c, !n_signals);
     index_links(&c);
     /* Why the URLs still queued were not fetched, for `crawler explain`. */

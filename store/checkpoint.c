@@ -22,6 +22,12 @@
  * transaction then begins with nothing left to copy, and its commit writes
  * from the start of the log.
  *
+ * When the crawl's loop ends (store_wind_down), what is left are a few
+ * long commits (the in-link index) and the close, which copies the rest
+ * anyway. The thread then copies each commit's frames while the crawl
+ * thread builds the next, and no commit copies a tail or restarts the log:
+ * the close finds only the last commit's frames to copy.
+ *
  * The thread touches only its own connection. SQLite runs in its
  * multi-thread mode for it (store_open), and the children forked later
  * never use SQLite, so a lock the thread holds at a fork does not matter.
@@ -49,6 +55,7 @@ struct checkpointer {
     int stopping;     /* store_close: the thread exits */
     int failed;       /* the thread's connection failed: copy inline */
     int commit_after; /* the current round is part of a restart */
+    int winding_down; /* store_wind_down: copy in the background only */
     int done;         /* frames of the log already copied */
     int rounds;       /* checkpoints the thread completed */
     atomic_int commit_due;
@@ -108,7 +115,10 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int n_frames)
     if (n_frames < c->done)
         c->done = 0; /* the log restarted */
     int tail = n_frames - c->done;
-    if (c->failed)
+    if (c->winding_down) {
+        if (!c->busy && !c->failed)
+            kick(c, 0);
+    } else if (c->failed)
         copy_here = tail >= c->frames;
     else if (!c->busy && n_frames >= c->restart_frames) {
         if (tail <= c->tail_frames)
@@ -200,6 +210,18 @@ int db_checkpointer_rounds(struct store *s, int *busy)
     *busy = c->busy;
     pthread_mutex_unlock(&c->mu);
     return rounds;
+}
+
+void store_wind_down(struct store *s)
+{
+    struct checkpointer *c = s->ckpt;
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->winding_down = 1;
+    if (!c->busy && !c->failed)
+        kick(c, 0);
+    pthread_mutex_unlock(&c->mu);
 }
 
 int store_commit_due(struct store *s)

@@ -470,6 +470,11 @@ static void page_memory_setup(void)
     if (p == MAP_FAILED)
         return; /* SQLite's own allocation serves */
     (void)madvise(p, slot * n, MADV_HUGEPAGE); /* a hint: may be refused */
+    /* Resident at once in one call rather than by a fault per 2 MiB while
+     * SQLite links the slots: that took 10-120 ms of start-up here, this
+     * 7-35 ms. Linux 5.14 on; an older kernel refuses it and the faults
+     * come as before. */
+    (void)madvise(p, slot * n, MADV_POPULATE_WRITE);
     if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, p, (int)slot, (int)n) !=
         SQLITE_OK)
         munmap(p, slot * n);

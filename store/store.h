@@ -57,6 +57,9 @@ int store_commit(struct store *s);
 /* 1 when a commit now lets the write-ahead log start over (see
  * store/checkpoint.c); commit soon, but any time is correct. */
 int store_commit_due(struct store *s);
+/* The crawl's loop has ended: from now on the log is copied in the
+ * background only, never inside a commit, and it does not start over. */
+void store_wind_down(struct store *s);
 
 /* Crawl metadata: a key/value table (options, start and stop times). */
 int store_meta_set(struct store *s, const char *key, const char *value);

@@ -473,6 +473,19 @@ static void add_urls(struct store *s, int64_t host, int first, int n)
     }
 }
 
+/* Waits (at most 2 s) while the checkpoint thread copies, unless a
+ * commit is due. */
+static void wait_for_copy(struct store *s)
+{
+    int busy = 0;
+    for (int t = 0; t < 2000 && !store_commit_due(s); t++) {
+        db_checkpointer_rounds(s, &busy);
+        if (!busy)
+            break;
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+}
+
 /* With thresholds of a few hundred KiB, 8 MiB of rows go through a log
  * that the thread copies and that starts over: it stays a fraction of
  * what was written, and every row is there. As in a crawl, the writer
@@ -500,18 +513,51 @@ TEST(store_log_copied_and_restarted_while_writing)
         off_t w = file_size(wal);
         if (w > wal_max)
             wal_max = w;
-        for (int t = 0; t < 2000 && !store_commit_due(s); t++) {
-            db_checkpointer_rounds(s, &busy);
-            if (!busy)
-                break;
-            nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
-        }
+        wait_for_copy(s);
     }
     CHECK_INT(store_commit(s), 0);
     CHECK((int64_t)n * url_bytes >= 8 << 20);
     CHECK(db_checkpointer_rounds(s, &busy) > 0);
     CHECK(wal_max > 0);
     CHECK(wal_max < (off_t)(n * url_bytes) / 4);
+    CHECK_INT(url_count(s, URL_QUEUED), n);
+    cleanup(s);
+}
+
+/* Winding down, the same thresholds: the thread copies every commit, no
+ * commit asks for a restart or copies a tail, so the log keeps every
+ * frame; the close copies the rest and removes it. */
+TEST(store_log_copied_in_background_only_when_winding_down)
+{
+    struct store *s = fresh();
+    db_checkpointer_tune(s, 64, 256, 128);
+    char wal[96];
+    snprintf(wal, sizeof wal, "%s-wal", db_path);
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    CHECK_INT(store_commit(s), 0);
+    int busy = 0;
+    int rounds = db_checkpointer_rounds(s, &busy);
+    store_wind_down(s);
+    const int per_commit = 16, url_bytes = URL_BYTES;
+    int n = 0, n_due = 0;
+    CHECK_INT(store_begin(s), 0);
+    for (int c = 0; c < 1000 && (int64_t)n * url_bytes < 2 << 20; c++) {
+        add_urls(s, h, n, per_commit);
+        n += per_commit;
+        CHECK_INT(store_commit(s), 0);
+        n_due += store_commit_due(s);
+        CHECK_INT(store_begin(s), 0);
+        wait_for_copy(s);
+    }
+    CHECK_INT(store_commit(s), 0);
+    CHECK_INT(n_due, 0);
+    CHECK(db_checkpointer_rounds(s, &busy) > rounds + 1);
+    CHECK(file_size(wal) >= (off_t)n * url_bytes);
+    store_close(s);
+    CHECK_INT(file_size(wal), 0);
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err), 0);
     CHECK_INT(url_count(s, URL_QUEUED), n);
     cleanup(s);
 }
