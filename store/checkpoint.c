@@ -11,16 +11,19 @@
  * The log must also start over now and then, or it grows for ever. SQLite
  * restarts it only in a write transaction that began when every frame was
  * already copied. So once the log is longer than restart_frames, the thread
- * copies what is there and asks for a commit at once (store_commit_due):
- * that commit is short, and its frames (the tail) are copied in the commit
- * hook itself, once per restart. A commit writes ~1,500 frames however
- * short it is (its rows land on random index leaves): 6 MB, a few tens of
- * milliseconds, with a small frontier. With millions of URLs a commit
- * dirties several times more leaves, so a tail as long as one background
- * checkpoint is still copied: a lower bound never let the log restart
- * there (it grew to 300 MB, and the crawl ran 15% slower for it). The next
- * transaction then begins with nothing left to copy, and its commit writes
- * from the start of the log.
+ * copies what is there and asks for a commit at once (store_commit_due).
+ * The frames of that commit (the tail) are copied in the commit hook
+ * itself, and the next transaction begins with nothing left to copy: its
+ * commit writes from the start of the log. The crawl stands still while
+ * the hook copies, and for two fsyncs of as many bytes (WAL, database): a
+ * tail of 14,500 frames written during a 64 MiB background copy took
+ * 263 ms, and the other processes sat idle for it. So a long tail is
+ * copied in the background too, and the commit after that has a short
+ * one; at most SHRINK_ROUNDS times, then the hook copies the tail it has.
+ * A commit writes ~1,500 frames however short it is (its rows land on
+ * random index leaves) with a small frontier, several times more with
+ * millions of URLs: a tail bound alone never let the log restart there
+ * (it grew to 300 MB, and the crawl ran 15% slower for it).
  *
  * When the crawl's loop ends (store_wind_down), what is left are a few
  * long commits (the in-link index) and the close, which copies the rest
@@ -41,10 +44,11 @@
 
 /* 64 MiB of log per background checkpoint: index pages that many commits
  * touch are copied once, not at each commit. The log restarts past twice
- * that, and a tail of up to as much is copied inside the commit. */
+ * that; a tail of up to 8 MiB is copied inside the commit. */
 #define CHECKPOINT_FRAMES 16384
 #define RESTART_FRAMES (2 * CHECKPOINT_FRAMES)
-#define TAIL_FRAMES CHECKPOINT_FRAMES
+#define TAIL_FRAMES 2048
+#define SHRINK_ROUNDS 2
 
 struct checkpointer {
     pthread_t thread;
@@ -55,6 +59,8 @@ struct checkpointer {
     int stopping;     /* store_close: the thread exits */
     int failed;       /* the thread's connection failed: copy inline */
     int commit_after; /* the current round is part of a restart */
+    int n_rounds;     /* background copies asked for by this restart */
+    int n_tails, longest_tail; /* copied inside commits */
     int winding_down; /* store_wind_down: copy in the background only */
     int done;         /* frames of the log already copied */
     int rounds;       /* checkpoints the thread completed */
@@ -112,8 +118,10 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int n_frames)
     int copy_here = 0;
     atomic_store(&c->commit_due, 0);
     pthread_mutex_lock(&c->mu);
-    if (n_frames < c->done)
+    if (n_frames < c->done) {
         c->done = 0; /* the log restarted */
+        c->n_rounds = 0;
+    }
     int tail = n_frames - c->done;
     if (c->winding_down) {
         if (!c->busy && !c->failed)
@@ -121,10 +129,13 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int n_frames)
     } else if (c->failed)
         copy_here = tail >= c->frames;
     else if (!c->busy && n_frames >= c->restart_frames) {
-        if (tail <= c->tail_frames)
+        /* the first round copies the log, the others its tail */
+        if (tail <= c->tail_frames || c->n_rounds > SHRINK_ROUNDS)
             copy_here = 1;
-        else
+        else {
+            c->n_rounds++;
             kick(c, 1);
+        }
     } else if (!c->busy && tail >= c->frames)
         kick(c, 0);
     pthread_mutex_unlock(&c->mu);
@@ -132,6 +143,9 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int n_frames)
     if (copy_here && copy_log(db, name, &n_copied) == SQLITE_OK) {
         pthread_mutex_lock(&c->mu);
         c->done = n_copied;
+        c->n_tails++;
+        if (tail > c->longest_tail)
+            c->longest_tail = tail;
         pthread_mutex_unlock(&c->mu);
     }
     return SQLITE_OK;
@@ -210,6 +224,19 @@ int db_checkpointer_rounds(struct store *s, int *busy)
     *busy = c->busy;
     pthread_mutex_unlock(&c->mu);
     return rounds;
+}
+
+int db_checkpointer_tails(struct store *s, int *longest)
+{
+    struct checkpointer *c = s->ckpt;
+    *longest = 0;
+    if (!c)
+        return -1;
+    pthread_mutex_lock(&c->mu);
+    int n = c->n_tails;
+    *longest = c->longest_tail;
+    pthread_mutex_unlock(&c->mu);
+    return n;
 }
 
 void store_wind_down(struct store *s)

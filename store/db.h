@@ -150,11 +150,13 @@ void db_checkpointer_start(struct store *s, const char *path);
 void db_checkpointer_stop(struct store *s);
 /* For tests, which cannot write 128 MiB: the frames per background
  * checkpoint, the log length past which it restarts and the longest tail
- * copied inside a commit. */
+ * copied inside a commit (unless SHRINK_ROUNDS did not bring it there). */
 void db_checkpointer_tune(struct store *s, int frames, int restart_frames,
                           int tail_frames);
 /* The checkpoints the thread has completed (-1: no thread), and whether
  * it is copying now. */
 int db_checkpointer_rounds(struct store *s, int *busy);
+/* The tails copied inside commits so far: how many, and the longest. */
+int db_checkpointer_tails(struct store *s, int *longest);
 
 #endif

@@ -524,6 +524,47 @@ TEST(store_log_copied_and_restarted_while_writing)
     cleanup(s);
 }
 
+/* A log past its restart length copies long tails in the background: the
+ * commit hook copies a short one (the crawl waits only for that), here the
+ * tail of every second commit asked for; when every commit is long, it
+ * copies what it has after SHRINK_ROUNDS more copies, and the log still
+ * starts over. */
+TEST(store_log_restart_copies_short_tails_inline)
+{
+    struct store *s = fresh();
+    db_checkpointer_tune(s, 64, 256, 32);
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    int n = 0, longest = 0, is_long = 1;
+    CHECK_INT(store_begin(s), 0);
+    for (int c = 0; c < 1000 && db_checkpointer_tails(s, &longest) < 3; c++) {
+        int k = 100;
+        if (store_commit_due(s)) {
+            k = is_long ? 200 : 1; /* ~60 frames, or 2 */
+            is_long = !is_long;
+        }
+        add_urls(s, h, n, k);
+        n += k;
+        CHECK_INT(store_commit(s), 0);
+        CHECK_INT(store_begin(s), 0);
+        wait_for_copy(s);
+    }
+    CHECK_INT(db_checkpointer_tails(s, &longest), 3);
+    CHECK(longest > 0 && longest <= 32);
+    for (int c = 0; c < 1000 && db_checkpointer_tails(s, &longest) < 6; c++) {
+        add_urls(s, h, n, 200);
+        n += 200;
+        CHECK_INT(store_commit(s), 0);
+        CHECK_INT(store_begin(s), 0);
+        wait_for_copy(s);
+    }
+    CHECK_INT(store_commit(s), 0);
+    CHECK_INT(db_checkpointer_tails(s, &longest), 6);
+    CHECK(longest > 32);
+    CHECK_INT(url_count(s, URL_QUEUED), n);
+    cleanup(s);
+}
+
 /* Winding down, the same thresholds: the thread copies every commit, no
  * commit asks for a restart or copies a tail, so the log keeps every
  * frame; the close copies the rest and removes it. */
