@@ -60,7 +60,8 @@ struct checkpointer {
     int failed;       /* the thread's connection failed: copy inline */
     int commit_after; /* the current round is part of a restart */
     int n_rounds;     /* background copies asked for by this restart */
-    int n_tails, longest_tail; /* copied inside commits */
+    int n_tails;      /* tails copied inside commits */
+    int longest_tail; /* ... the longest, in frames */
     int winding_down; /* store_wind_down: copy in the background only */
     int done;         /* frames of the log already copied */
     int rounds;       /* checkpoints the thread completed */
