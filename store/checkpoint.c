@@ -16,7 +16,7 @@
  * itself, and the next transaction begins with nothing left to copy: its
  * commit writes from the start of the log. The crawl stands still while
  * the hook copies, and for two fsyncs of as many bytes (WAL, database): a
- * tail of 14,500 frames written during a 64 MiB background copy took
+ * tail of 14,500 frames written during a long background copy took
  * 263 ms, and the other processes sat idle for it. So a long tail is
  * copied in the background too, and the commit after that has a short
  * one; at most SHRINK_ROUNDS times, then the hook copies the tail it has.
@@ -42,11 +42,14 @@
 #include "crawler/xalloc.h"
 #include "store/db.h"
 
-/* 64 MiB of log per background checkpoint: index pages that many commits
- * touch are copied once, not at each commit. The log restarts past twice
- * that; a tail of up to 8 MiB is copied inside the commit. */
-#define CHECKPOINT_FRAMES 16384
-#define RESTART_FRAMES (2 * CHECKPOINT_FRAMES)
+/* 16 MiB of log per background checkpoint. A crawl's one-second commit
+ * writes ~40 MB (the pages' texts), so the thread copies after about every
+ * commit, and each copy and its fsyncs stay short: a 20,000-page crawl ran
+ * 7% faster than with 64 MiB (medians; 9 of 11 interleaved pairs faster),
+ * and its end waits for less. The log restarts past 128 MiB; a tail of up
+ * to 8 MiB is copied inside the commit. */
+#define CHECKPOINT_FRAMES 4096
+#define RESTART_FRAMES 32768
 #define TAIL_FRAMES 2048
 #define SHRINK_ROUNDS 2
 
