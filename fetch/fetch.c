@@ -1,8 +1,11 @@
 /*
  * fetch: the fetcher process (see fetch.h).
  *
- * Owns one curl multi handle and one struct transfer per running transfer,
- * hung on its easy handle (CURLOPT_PRIVATE) and freed in transfer_free only.
+ * Owns one curl multi handle, one struct transfer per running transfer,
+ * hung on its easy handle (CURLOPT_PRIVATE) and freed in transfer_free
+ * only, and the easy handles of finished transfers, kept for the next ones
+ * (a new handle per transfer cost an allocation and a copy of every option
+ * each time).
  * The fetcher reports outcomes; it decides nothing about retries, back-off
  * or what a status means: that is the coordinator's job.
  *
@@ -49,6 +52,8 @@ struct fetcher {
     struct chan ch;
     struct transfer *transfers; /* every running transfer, owned */
     int n_running;
+    CURL **idle; /* easy handles of finished transfers, owned */
+    int n_idle, idle_cap;
     int chan_closed;
 };
 
@@ -110,30 +115,22 @@ static void transfer_free(struct fetcher *f, struct transfer *t)
         t->next->prev = t->prev;
     f->n_running--;
     curl_multi_remove_handle(f->multi, t->easy);
-    curl_easy_cleanup(t->easy);
+    if (f->n_idle < f->idle_cap)
+        f->idle[f->n_idle++] = t->easy;
+    else
+        curl_easy_cleanup(t->easy);
     buf_release(&t->body);
     free(t);
 }
 
-static void start_transfer(struct fetcher *f, uint64_t job,
-                           const struct fetch_job *m)
+/* A handle with the options every transfer shares. */
+static CURL *easy_new(const struct config *cfg)
 {
-    const struct config *cfg = f->cfg;
-    struct transfer *t = xcalloc(1, sizeof *t);
-    t->job = job;
-    t->kind = m->kind;
-    buf_init(&t->body, (size_t)cfg->max_body_bytes);
-    body_hash_init(&t->hash);
     CURL *e = curl_easy_init();
     if (!e)
         abort();
-    t->easy = e;
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-    curl_easy_setopt(e, CURLOPT_URL, m->url);
     curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->user_agent);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -146,12 +143,29 @@ static void start_transfer(struct fetcher *f, uint64_t job,
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 64L);
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 10L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+    return e;
+}
+
+static void start_transfer(struct fetcher *f, uint64_t job,
+                           const struct fetch_job *m)
+{
+    const struct config *cfg = f->cfg;
+    struct transfer *t = xcalloc(1, sizeof *t);
+    t->job = job;
+    t->kind = m->kind;
+    buf_init(&t->body, (size_t)cfg->max_body_bytes);
+    body_hash_init(&t->hash);
+    CURL *e = f->n_idle > 0 ? f->idle[--f->n_idle] : easy_new(cfg);
+    t->easy = e;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(e, CURLOPT_URL, m->url);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     /* Redirects of pages go back to the frontier (scope, robots, dedup
      * apply); robots.txt redirects are followed as RFC 9309 says. */
-    if (m->kind == FETCH_ROBOTS) {
-        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-    }
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION,
+                     (long)(m->kind == FETCH_ROBOTS));
     curl_multi_add_handle(f->multi, e);
     t->next = f->transfers;
     if (t->next)
@@ -276,6 +290,8 @@ int fetch_main(int chan_fd, const struct config *cfg)
     chan_init(&f.ch, chan_fd);
     fcntl(chan_fd, F_SETFL, fcntl(chan_fd, F_GETFL) | O_NONBLOCK);
     f.multi = curl_multi_init();
+    f.idle_cap = cfg->connections;
+    f.idle = xcalloc((size_t)f.idle_cap, sizeof *f.idle);
     curl_multi_setopt(f.multi, CURLMOPT_MAXCONNECTS,
                       (long)(cfg->connections * 2));
     int status = 0;
@@ -310,6 +326,9 @@ int fetch_main(int chan_fd, const struct config *cfg)
     }
     while (f.transfers)
         transfer_free(&f, f.transfers);
+    while (f.n_idle > 0)
+        curl_easy_cleanup(f.idle[--f.n_idle]);
+    free(f.idle);
     chan_release(&f.ch);
     curl_multi_cleanup(f.multi);
     curl_global_cleanup();
