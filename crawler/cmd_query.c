@@ -773,7 +773,7 @@ static int index_update(const char *path, struct store *ro, int with_links,
                         int64_t *n, char *err, size_t errlen)
 {
     *n = 0;
-    if (store_text_pending(ro, n) < 0) {
+    if (store_text_pending(ro, -1, n) < 0) {
         snprintf(err, errlen, "%s: cannot read the search index: %s", path,
                  store_errmsg(ro));
         return STORE_EFAIL;

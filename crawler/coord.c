@@ -1046,17 +1046,15 @@ static void index_some(struct coord *c)
 static void index_rest(struct coord *c, int may_index)
 {
     int64_t n = 0;
-    if (!c->is_index_behind || c->failed)
+    if (!c->is_index_behind || c->failed || !may_index)
         return;
-    check_store(c, store_text_pending(c->store, &n), "count texts to index");
-    if (!c->failed && may_index && n > 0 && n <= END_INDEX_MAX_PAGES) {
+    check_store(c, store_text_pending(c->store, END_INDEX_MAX_PAGES + 1, &n),
+                "count texts to index");
+    if (!c->failed && n > 0 && n <= END_INDEX_MAX_PAGES) {
         begin(c);
-        int rc = store_text_index(c->store, (int)n);
-        check_store(c, rc, "index text for search");
-        if (rc >= 0)
-            n -= rc;
+        check_store(c, store_text_index(c->store, (int)n),
+                    "index text for search");
     }
-    c->progress.n_unindexed = n;
 }
 
 /* At the end: the in-link index that the crawl did without (store.h),

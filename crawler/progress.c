@@ -64,11 +64,12 @@ void progress_summary(const struct progress *p, struct store *s,
                 "%lld hosts waited on an unavailable robots.txt; their "
                 "URLs stay queued for the next run\n",
                 (long long)p->n_hosts_parked);
-    if (p->n_unindexed > 0)
+    int64_t n_unindexed = 0;
+    if (store_text_pending(s, -1, &n_unindexed) == 0 && n_unindexed > 0)
         fprintf(stderr,
                 "search: %lld pages not indexed yet; `crawler search` or "
                 "`crawler index` indexes them\n",
-                (long long)p->n_unindexed);
+                (long long)n_unindexed);
     if (!cfg->robots)
         fprintf(stderr, "WARNING: robots.txt was IGNORED (--no-robots)\n");
 }

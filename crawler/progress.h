@@ -23,7 +23,6 @@ struct progress {
     int64_t n_bytes;
     int64_t n_hosts_parked;
     int64_t n_queued;    /* URLs waiting, approximately */
-    int64_t n_unindexed; /* texts left for the search index at the end */
 };
 
 void progress_init(struct progress *p, int quiet, int64_t now_ms);

@@ -199,7 +199,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                      " WHERE page_id > ?1 ORDER BY page_id LIMIT ?2",
     [ST_TEXT_INDEX] =
         "INSERT INTO page_text(rowid, title, text) VALUES (?1, ?2, ?3)",
-    [ST_TEXT_PENDING] = "SELECT count(*) FROM texts WHERE page_id > ?1",
+    [ST_TEXT_PENDING] = "SELECT count(*) FROM"
+                        " (SELECT 1 FROM texts WHERE page_id > ?1 LIMIT ?2)",
     [ST_META_SET] = "INSERT INTO meta(key, value) VALUES (?1, ?2)"
                     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",

@@ -200,7 +200,9 @@ int store_text_add(struct store *s, int64_t page_id, const char *title,
  * cover yet, oldest first, in the caller's transaction. Returns how many
  * (0: the index is up to date) or STORE_EFAIL. */
 int store_text_index(struct store *s, int max_pages);
-/* How many stored texts the index does not cover yet. */
-int store_text_pending(struct store *s, int64_t *n);
+/* How many stored texts the index does not cover yet, counted up to cap
+ * (a larger backlog reads as cap; cap < 0: all). Counting all reads every
+ * waiting row: 20-30 ms for 14,000 texts. */
+int store_text_pending(struct store *s, int64_t cap, int64_t *n);
 
 #endif

@@ -42,7 +42,7 @@ static int mark_get(struct store *s, int64_t *mark)
     return 0;
 }
 
-int store_text_pending(struct store *s, int64_t *n)
+int store_text_pending(struct store *s, int64_t cap, int64_t *n)
 {
     /* A version 1 database, read-only, has its text in page_text, all of
      * it indexed; the next crawl moves it to texts. */
@@ -59,6 +59,7 @@ int store_text_pending(struct store *s, int64_t *n)
     if (!st)
         return STORE_EFAIL;
     sqlite3_bind_int64(st, 1, mark);
+    sqlite3_bind_int64(st, 2, cap < 0 ? -1 : cap); /* LIMIT -1: none */
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return db_fail(s);
