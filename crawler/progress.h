@@ -22,7 +22,7 @@ struct progress {
     int64_t n_errors; /* URLs failed this run */
     int64_t n_bytes;
     int64_t n_hosts_parked;
-    int64_t n_queued;    /* URLs waiting, approximately */
+    int64_t n_queued; /* URLs waiting, approximately */
 };
 
 void progress_init(struct progress *p, int quiet, int64_t now_ms);
