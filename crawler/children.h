@@ -26,6 +26,7 @@ struct child {
     int n_deaths;
     int64_t respawn_at_ms;
     int64_t busy_since_ms; /* parsers: when the current document began */
+    uint64_t n_sent;       /* parsers: documents sent, read in this order */
 };
 
 /* Forks the child: it gets the channel as descriptor 3, nothing else but

@@ -99,3 +99,28 @@ class ParserStallTest(CrawlerTestCase):
             "SELECT state FROM urls WHERE url = ?", (u("/ok"),)).fetchone(),
             (DONE,))
         self.assertIn("parser stalled", crawler.stderr())
+
+    def test_documents_behind_a_stalling_one_count_no_attempt(self):
+        """With one parser, the pages fetched while it is stuck wait in its
+        socket; each time it is replaced they are fetched again, but only
+        the document it was stuck on counts attempts."""
+        from server import Response
+        web = self.start_web(1)
+        u = web.url
+        attrs = " ".join(f'a{i}="x"' for i in range(80000))
+        ok = [f"/ok{i}" for i in range(20)]
+        web.script("/", Response(body='<a href="/slow">s</a>' + "".join(
+            f'<a href="{p}">o</a>' for p in ok)))
+        web.script("/slow", Response(body=f"<div {attrs}>x</div>"))
+        for p in ok:
+            web.script(p, Response(body="<p>fine</p>"))
+        self.write_seeds([u("/")])
+        self.crawl_ok("--parse-timeout", 1, "--parsers", 1, timeout=60)
+        db = self.db()
+        self.assertEqual(db.execute(
+            "SELECT state, attempts FROM urls WHERE url = ?",
+            (u("/slow"),)).fetchone(), (3, 3))
+        self.assertEqual(db.execute(
+            "SELECT state, attempts, count(*) FROM urls WHERE url LIKE ?"
+            " GROUP BY state, attempts", (u("/ok") + "%",)).fetchall(),
+            [(DONE, 0, len(ok))])
