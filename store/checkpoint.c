@@ -174,7 +174,7 @@ void db_checkpointer_start(struct store *s, const char *path)
     pthread_cond_init(&c->wake, NULL);
     if (sqlite3_open_v2(path, &c->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK ||
+                        db_gather_vfs()) != SQLITE_OK ||
         sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL) !=
             SQLITE_OK ||
         pthread_create(&c->thread, NULL, run, c) != 0) {

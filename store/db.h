@@ -137,10 +137,10 @@ void db_bind_text(sqlite3_stmt *st, int i, const char *v);
 void db_bind_now(struct store *s, sqlite3_stmt *st, int i);
 
 /* store/gather.c: the name of the VFS for store_open's read-write
- * connection, which gathers a commit's log frames into large writes
- * (the checkpoint thread's connection writes no frames and keeps the
- * default); NULL when it could not be registered (then SQLite's default
- * VFS serves, only slower). */
+ * connection and the checkpoint thread's, which gathers a commit's log
+ * frames and a checkpoint's pages into large writes and reads the log
+ * ahead for a checkpoint; NULL when it could not be registered (then
+ * SQLite's default VFS serves, only slower). */
 const char *db_gather_vfs(void);
 
 /* store/checkpoint.c: the thread that copies the log into the database
