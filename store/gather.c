@@ -143,6 +143,18 @@ static void forget_ahead(struct gather_file *f)
     }
 }
 
+/* Appends to the buffer, which has room. */
+static void take(struct gather_file *f, const void *data, int amt,
+                 sqlite3_int64 off)
+{
+    if (!f->buf)
+        f->buf = xmalloc(GATHER_BYTES);
+    if (f->len == 0)
+        f->off = off;
+    memcpy(f->buf + f->len, data, (size_t)amt);
+    f->len += (size_t)amt;
+}
+
 /* A page of a checkpoint: kept while the pages follow each other. */
 static int gather_db_write(struct gather_file *f, const void *data, int amt,
                            sqlite3_int64 off)
@@ -155,12 +167,7 @@ static int gather_db_write(struct gather_file *f, const void *data, int amt,
         return rc; /* the checkpoint fails: see the top */
     if ((size_t)amt > GATHER_BYTES)
         return f->real->pMethods->xWrite(f->real, data, amt, off);
-    if (!f->buf)
-        f->buf = xmalloc(GATHER_BYTES);
-    if (f->len == 0)
-        f->off = off;
-    memcpy(f->buf + f->len, data, (size_t)amt);
-    f->len += (size_t)amt;
+    take(f, data, amt, off);
     return SQLITE_OK;
 }
 
@@ -223,16 +230,10 @@ static int gather_write(sqlite3_file *file, const void *data, int amt,
     int rc = SQLITE_OK;
     if (!is_next || f->len + (size_t)amt > GATHER_BYTES)
         rc = flush(f);
-    if (rc == SQLITE_OK && is_next && (size_t)amt <= GATHER_BYTES) {
-        if (!f->buf)
-            f->buf = xmalloc(GATHER_BYTES);
-        if (f->len == 0)
-            f->off = off;
-        memcpy(f->buf + f->len, data, (size_t)amt);
-        f->len += (size_t)amt;
-    } else if (rc == SQLITE_OK) {
+    if (rc == SQLITE_OK && is_next && (size_t)amt <= GATHER_BYTES)
+        take(f, data, amt, off);
+    else if (rc == SQLITE_OK)
         rc = f->real->pMethods->xWrite(f->real, data, amt, off);
-    }
     if (rc == SQLITE_OK) {
         f->next_off = off + amt;
         if (amt == LOG_FRAME_HEADER_BYTES &&

@@ -477,6 +477,18 @@ static void add_urls(struct store *s, int64_t host, int first, int n)
     }
 }
 
+/* A new store whose log is copied past 64 frames and restarts past 256
+ * (a tail of up to 128 copied inside the commit), its log's path in wal
+ * (96 bytes) and one host in *h. */
+static struct store *fresh_small_log(char *wal, int64_t *h)
+{
+    struct store *s = fresh();
+    db_checkpointer_tune(s, 64, 256, 128);
+    snprintf(wal, 96, "%s-wal", db_path);
+    CHECK_INT(store_host_id(s, "http://a", 8, h), 0);
+    return s;
+}
+
 /* Waits (at most 2 s) while the checkpoint thread copies, unless a
  * commit is due. */
 static void wait_for_copy(struct store *s)
@@ -499,12 +511,9 @@ static void wait_for_copy(struct store *s)
  * of that, so here the writer waits while the thread copies (bounded). */
 TEST(store_log_copied_and_restarted_while_writing)
 {
-    struct store *s = fresh();
-    db_checkpointer_tune(s, 64, 256, 128);
     char wal[96];
-    snprintf(wal, sizeof wal, "%s-wal", db_path);
     int64_t h;
-    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    struct store *s = fresh_small_log(wal, &h);
     const int per_commit = 16, url_bytes = URL_BYTES;
     int n = 0, busy = 0;
     off_t wal_max = 0;
@@ -574,12 +583,9 @@ TEST(store_log_restart_copies_short_tails_inline)
  * frame; the close copies the rest and removes it. */
 TEST(store_log_copied_in_background_only_when_winding_down)
 {
-    struct store *s = fresh();
-    db_checkpointer_tune(s, 64, 256, 128);
     char wal[96];
-    snprintf(wal, sizeof wal, "%s-wal", db_path);
     int64_t h;
-    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    struct store *s = fresh_small_log(wal, &h);
     CHECK_INT(store_commit(s), 0);
     int busy = 0;
     int rounds = db_checkpointer_rounds(s, &busy);
