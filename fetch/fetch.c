@@ -53,7 +53,7 @@ struct fetcher {
     struct transfer *transfers; /* every running transfer, owned */
     int n_running;
     CURL **idle; /* easy handles of finished transfers, owned */
-    int n_idle, idle_cap;
+    int n_idle;  /* at most cfg->connections, the most ever running */
     int chan_closed;
 };
 
@@ -115,7 +115,7 @@ static void transfer_free(struct fetcher *f, struct transfer *t)
         t->next->prev = t->prev;
     f->n_running--;
     curl_multi_remove_handle(f->multi, t->easy);
-    if (f->n_idle < f->idle_cap)
+    if (f->n_idle < f->cfg->connections)
         f->idle[f->n_idle++] = t->easy;
     else
         curl_easy_cleanup(t->easy);
@@ -290,8 +290,7 @@ int fetch_main(int chan_fd, const struct config *cfg)
     chan_init(&f.ch, chan_fd);
     fcntl(chan_fd, F_SETFL, fcntl(chan_fd, F_GETFL) | O_NONBLOCK);
     f.multi = curl_multi_init();
-    f.idle_cap = cfg->connections;
-    f.idle = xcalloc((size_t)f.idle_cap, sizeof *f.idle);
+    f.idle = xcalloc((size_t)cfg->connections, sizeof *f.idle);
     curl_multi_setopt(f.multi, CURLMOPT_MAXCONNECTS,
                       (long)(cfg->connections * 2));
     int status = 0;

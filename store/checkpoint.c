@@ -115,6 +115,13 @@ static void kick(struct checkpointer *c, int commit_after)
     pthread_cond_signal(&c->wake);
 }
 
+/* A copy of what the log has now, unless one runs or the thread failed. */
+static void kick_if_idle(struct checkpointer *c)
+{
+    if (!c->busy && !c->failed)
+        kick(c, 0);
+}
+
 /* After each commit of the crawl's connection, with the log's length. */
 static int on_commit(void *arg, sqlite3 *db, const char *name, int n_frames)
 {
@@ -127,10 +134,9 @@ static int on_commit(void *arg, sqlite3 *db, const char *name, int n_frames)
         c->n_rounds = 0;
     }
     int tail = n_frames - c->done;
-    if (c->winding_down) {
-        if (!c->busy && !c->failed)
-            kick(c, 0);
-    } else if (c->failed)
+    if (c->winding_down)
+        kick_if_idle(c);
+    else if (c->failed)
         copy_here = tail >= c->frames;
     else if (!c->busy && n_frames >= c->restart_frames) {
         /* the first round copies the log, the others its tail */
@@ -250,8 +256,7 @@ void store_wind_down(struct store *s)
         return;
     pthread_mutex_lock(&c->mu);
     c->winding_down = 1;
-    if (!c->busy && !c->failed)
-        kick(c, 0);
+    kick_if_idle(c);
     pthread_mutex_unlock(&c->mu);
 }
 

@@ -296,11 +296,12 @@ static int gather_close(sqlite3_file *file)
 {
     struct gather_file *f = (struct gather_file *)file;
     /* SQLite ends a transaction before it closes a log (and closes a log
-     * before its database): what is left is not needed. */
+     * before its database): what a log has left is not needed; what a
+     * database has left, a checkpoint's pages, goes to the file. */
     if (f->db)
         drop_unwritten(f);
     else
-        (void)flush(f); /* a checkpoint's pages: see gather_lock */
+        (void)flush(f);
     drop_unwritten(f->log);
     pthread_mutex_lock(&registry_mu);
     if (f->db)

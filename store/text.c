@@ -59,7 +59,7 @@ int store_text_pending(struct store *s, int64_t cap, int64_t *n)
     if (!st)
         return STORE_EFAIL;
     sqlite3_bind_int64(st, 1, mark);
-    sqlite3_bind_int64(st, 2, cap < 0 ? -1 : cap); /* LIMIT -1: none */
+    sqlite3_bind_int64(st, 2, cap); /* a negative LIMIT is none */
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return db_fail(s);
