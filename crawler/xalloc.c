@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void die_oom(size_t n)
 {
@@ -55,6 +56,36 @@ char *xstrndup(const char *s, size_t n)
 char *xstrdup(const char *s)
 {
     return xmemdup0(s, strlen(s));
+}
+
+/* A mapping of whole huge pages (x86-64's 2 MiB) starts on one, so that
+ * the kernel can back all of it with them. */
+#define HUGE_PAGE_BYTES ((size_t)2 << 20)
+
+static size_t huge_pages_bytes(size_t n)
+{
+    return (n + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
+}
+
+void *xmap_resident(size_t n)
+{
+    n = huge_pages_bytes(n);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        die_oom(n);
+    (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: may be refused */
+    /* All of it in one call (Linux 5.14 on); an older kernel refuses, and
+     * writing it does the same a fault at a time. */
+    if (madvise(p, n, MADV_POPULATE_WRITE) != 0)
+        memset(p, 0, n);
+    return p;
+}
+
+void xunmap(void *p, size_t n)
+{
+    if (p)
+        munmap(p, huge_pages_bytes(n));
 }
 
 /* Every process of a crawl frees and allocates bodies, frames and SQLite

@@ -45,7 +45,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "crawler/xalloc.h"
@@ -449,13 +448,13 @@ static int take_lock(struct store *s, const char *path, char *err,
 /* SQLite allocates its cached pages one at a time as the cache fills:
  * 16,000 first-touch page faults for 64 MiB, ~10 us each on this VM, and
  * as many 4 KiB TLB entries for a cache read at random. Here they come
- * from one mapping that the kernel may back with 2 MiB pages (36 faults;
- * a 20,000-fetch crawl's coordinator took 24,156 faults before, 5,662
- * after, and the crawl's median wall time fell 13%). SQLite links all
- * the slots at initialization, so the mapping is resident from the
- * start; only a crawl asks for it (the query commands open read-only
- * first). Done once, before SQLite initializes (later, sqlite3_config
- * refuses); the mapping lives as long as the process. */
+ * from one resident mapping that the kernel may back with 2 MiB pages
+ * (xmap_resident: a 20,000-fetch crawl's coordinator took 24,156 faults
+ * before, 5,662 after, and the crawl's median wall time fell 13%; made
+ * resident in one call, start-up took 7-35 ms for it instead of 10-120).
+ * Only a crawl asks for it (the query commands open read-only first).
+ * Done once, before SQLite initializes (later, sqlite3_config refuses);
+ * the mapping lives as long as the process. */
 static void page_memory_setup(void)
 {
     static int is_done;
@@ -466,19 +465,10 @@ static void page_memory_setup(void)
     is_done = 1;
     size_t slot = (PAGE_BYTES + (size_t)hdr_bytes + 7) & ~(size_t)7;
     size_t n = DB_CACHE_KIB * 1024 / PAGE_BYTES + SPARE_PAGES;
-    void *p = mmap(NULL, slot * n, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return; /* SQLite's own allocation serves */
-    (void)madvise(p, slot * n, MADV_HUGEPAGE); /* a hint: may be refused */
-    /* Resident at once in one call rather than by a fault per 2 MiB while
-     * SQLite links the slots: that took 10-120 ms of start-up here, this
-     * 7-35 ms. Linux 5.14 on; an older kernel refuses it and the faults
-     * come as before. */
-    (void)madvise(p, slot * n, MADV_POPULATE_WRITE);
+    void *p = xmap_resident(slot * n);
     if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, p, (int)slot, (int)n) !=
         SQLITE_OK)
-        munmap(p, slot * n);
+        xunmap(p, slot * n);
 }
 
 int store_open(const char *path, unsigned flags, struct store **out, char *err,
