@@ -75,9 +75,6 @@ void *xmap_resident(size_t n)
     if (p == MAP_FAILED)
         die_oom(n);
     (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: may be refused */
-    /* A child forked later (a parser replaced) would share it copy on
-     * write, and each write here would then copy a page. */
-    (void)madvise(p, n, MADV_DONTFORK);
     /* All of it in one call (Linux 5.14 on); an older kernel refuses, and
      * writing it does the same a fault at a time. */
     if (madvise(p, n, MADV_POPULATE_WRITE) != 0)

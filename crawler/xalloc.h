@@ -23,8 +23,7 @@ char *xmemdup0(const void *p, size_t n);
  * pages would otherwise come one fault at a time, and a page read before
  * it is written maps the shared zero page, so that the first write copies
  * it and flushes the TLB of every core running another of the process's
- * threads. Not inherited by children forked later. Lives as long as the
- * process, or until xunmap(p, n). */
+ * threads. Lives as long as the process, or until xunmap(p, n). */
 void *xmap_resident(size_t n);
 void xunmap(void *p, size_t n);
 
