@@ -53,6 +53,8 @@
 #include "store/store.h"
 
 #define LEASE_BATCH 8
+/* Batches one refill reads at most while it looks for a page. */
+#define MAX_LEASE_ROUNDS 16
 /* A kill loses at most this much work, which is fetched again on resume;
  * shorter intervals rewrite the same index pages more often. */
 #define COMMIT_INTERVAL_MS 1000
@@ -284,7 +286,7 @@ static int store_and_count(struct coord *c, struct host *h,
     if (rc > 0 && h) {
         h->n_queued++;
         if (rc == 2)
-            h->read_to = 0; /* queued again under its old id */
+            h->read_to = h->files_to = 0; /* queued again under its old id */
         c->progress.n_queued++;
         sched_update(&c->sched, h);
     }
@@ -763,30 +765,58 @@ static void start_robots(struct coord *c, struct child *ch, struct host *h,
     send_fetch(c, ch, j, url, now);
 }
 
-/* Leases the host's next queued URLs. Only an empty ready queue is
- * refilled, so what else of the host is in flight is in the job table: after
- * a rewind to an old id (store_and_count), rows already leased are passed
- * over there. */
+/* A sitemap is read for the URLs it lists, whatever its name (.xml.gz). */
+static int lease_is_file(const struct url_lease *l)
+{
+    return l->kind != URL_KIND_SITEMAP && url_is_file(l->url);
+}
+
+/* Leases the host's next queued URLs, its pages before its files
+ * (lease_is_file): with a page budget, the budget goes to pages, which lead
+ * on to more of the site, and a host's files come once its queue holds
+ * no page. The pages pass reads the host's queued rows in id order from
+ * read_to and passes over files; the files pass reads the rows the pages
+ * pass has read (up to read_to) from files_to and passes over pages, which
+ * are then in flight. Each row is read once by each pass, and one call reads
+ * at most MAX_LEASE_ROUNDS batches; a host that has only files left gets
+ * them from the first round on. Only an empty ready queue is refilled, so
+ * what else of the host is in flight is in the job table: after a rewind to
+ * an old id (store_and_count), rows already leased are passed over there. */
 static void refill(struct coord *c, struct host *h)
 {
-    struct url_lease l[LEASE_BATCH];
-    int n = 0, kept = 0;
-    int rc = store_url_queued(c->store, h->id, h->read_to, LEASE_BATCH, l, &n);
-    check_store(c, rc, "read queued URLs");
-    if (rc < 0)
-        return;
-    for (int i = 0; i < n; i++) {
-        h->read_to = l[i].id;
-        if (imap_get(&c->jobs, (uint64_t)l[i].id)) {
-            url_lease_release(&l[i]);
-            continue;
+    int kept = 0, is_pages_done = 0, is_queue_done = 0;
+    for (int round = 0; h->n_ready == 0 && round < MAX_LEASE_ROUNDS; round++) {
+        int is_files = is_pages_done || round == MAX_LEASE_ROUNDS - 1;
+        int64_t after = is_files ? h->files_to : h->read_to;
+        int64_t upto = is_files ? h->read_to : INT64_MAX;
+        struct url_lease l[LEASE_BATCH];
+        int n = 0;
+        int rc =
+            store_url_queued(c->store, h->id, after, upto, LEASE_BATCH, l, &n);
+        check_store(c, rc, "read queued URLs");
+        if (rc < 0)
+            return;
+        for (int i = 0; i < n; i++) {
+            *(is_files ? &h->files_to : &h->read_to) = l[i].id;
+            if (imap_get(&c->jobs, (uint64_t)l[i].id) ||
+                lease_is_file(&l[i]) != is_files) {
+                url_lease_release(&l[i]);
+                continue;
+            }
+            host_push_ready(h, &l[i], 0);
+            kept++;
         }
-        host_push_ready(h, &l[i], 0);
-        kept++;
+        if (n == LEASE_BATCH)
+            continue;
+        if (is_files) {
+            is_queue_done = is_pages_done;
+            break;
+        }
+        is_pages_done = 1;
     }
     c->progress.n_queued -= kept;
     /* The count is a hint kept in memory; the store is the truth. */
-    h->n_queued = n < LEASE_BATCH ? 0 : h->n_queued - kept;
+    h->n_queued = is_queue_done ? 0 : h->n_queued - kept;
     if (h->n_queued < 0)
         h->n_queued = 0;
 }

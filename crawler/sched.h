@@ -35,10 +35,11 @@ struct host {
     int in_flight;
     int parked; /* nothing more this run (robots unavailable) */
     /* work */
-    int64_t n_queued;        /* URL_QUEUED rows in the store */
-    int64_t n_done;          /* URLs fetched (done or failed), all runs */
-    int n_page_jobs;         /* pages being fetched or parsed */
-    int64_t read_to;         /* queued rows read up to this id, this run */
+    int64_t n_queued; /* URL_QUEUED rows in the store */
+    int64_t n_done;   /* URLs fetched (done or failed), all runs */
+    int n_page_jobs;  /* pages being fetched or parsed */
+    int64_t read_to;  /* queued rows read for pages up to this id, this run */
+    int64_t files_to; /* and for files (lease_is_file), up to this one */
     struct url_lease *ready; /* leased, not yet dispatched; owned */
     int n_ready;
     int cap_ready;

@@ -553,6 +553,44 @@ const char *url_path(const char *u)
     return *p ? p : "/";
 }
 
+/* Sorted for bsearch; lower case, at most FILE_EXT_MAX bytes. */
+#define FILE_EXT_MAX 5
+static const char *const file_exts[] = {
+    "7z",   "aac",  "apk",  "avi",   "avif", "bmp",  "bz2",  "css",  "csv",
+    "deb",  "dmg",  "doc",  "docx",  "eot",  "epub", "exe",  "flac", "gif",
+    "gz",   "ico",  "iso",  "jpeg",  "jpg",  "js",   "m4a",  "m4v",  "mjs",
+    "mkv",  "mov",  "mp3",  "mp4",   "mpeg", "mpg",  "msi",  "odp",  "ods",
+    "odt",  "oga",  "ogg",  "ogv",   "otf",  "pdf",  "png",  "ppt",  "pptx",
+    "rar",  "rpm",  "svg",  "tar",   "tgz",  "tif",  "tiff", "ttf",  "wav",
+    "webm", "webp", "woff", "woff2", "xls",  "xlsx", "xz",   "zip",  "zst",
+};
+
+static int ext_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
+int url_is_file(const char *normalized)
+{
+    const char *path = url_path(normalized);
+    size_t n = strcspn(path, "?#");
+    const char *dot = NULL;
+    for (size_t i = n; i > 0 && path[i - 1] != '/'; i--)
+        if (path[i - 1] == '.') {
+            dot = path + i;
+            break;
+        }
+    size_t len = dot ? (size_t)(path + n - dot) : 0;
+    if (len == 0 || len > FILE_EXT_MAX)
+        return 0;
+    char ext[FILE_EXT_MAX + 1];
+    for (size_t i = 0; i < len; i++)
+        ext[i] = (char)tolower((unsigned char)dot[i]);
+    ext[len] = '\0';
+    return bsearch(ext, file_exts, sizeof file_exts / sizeof *file_exts,
+                   sizeof *file_exts, ext_cmp) != NULL;
+}
+
 const char *url_strerror(int rc)
 {
     switch (rc) {

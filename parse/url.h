@@ -66,6 +66,12 @@ const char *url_host(const char *normalized, size_t *len);
 /* The path and query of a normalized URL ("/" at least). Borrowed. */
 const char *url_path(const char *normalized);
 
+/* 1 when the last segment of a normalized URL's path ends in the
+ * extension of a file that is not a web page (an image, a document, audio
+ * or video, an archive, a font, a style sheet or a script), else 0. The
+ * frontier fetches such URLs after a host's pages. */
+int url_is_file(const char *normalized);
+
 const char *url_strerror(int rc);
 
 /* The value of a hex digit, or -1. */

@@ -299,7 +299,7 @@ void url_lease_release(struct url_lease *l)
 }
 
 int store_url_queued(struct store *s, int64_t host_id, int64_t after_id,
-                     int max, struct url_lease *out, int *n)
+                     int64_t upto_id, int max, struct url_lease *out, int *n)
 {
     sqlite3_stmt *st = db_stmt(s, ST_URL_QUEUED);
     if (!st)
@@ -307,6 +307,7 @@ int store_url_queued(struct store *s, int64_t host_id, int64_t after_id,
     sqlite3_bind_int64(st, 1, host_id);
     sqlite3_bind_int64(st, 2, after_id);
     sqlite3_bind_int(st, 3, max);
+    sqlite3_bind_int64(st, 4, upto_id);
     int got = 0, rc = SQLITE_DONE;
     while (got < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct url_lease *l = &out[got++];

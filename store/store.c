@@ -172,8 +172,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         " OR (hash = ?1 AND id > SETTLED_ID))"
         " AND state = 4 AND reason IN ('nofollow', 'depth')",
     [ST_URL_QUEUED] = "SELECT id, url, depth, hops, attempts, kind FROM urls"
-                      " WHERE host_id = ?1 AND state = 0 AND id > ?2"
-                      " ORDER BY id LIMIT ?3",
+                      " WHERE host_id = ?1 AND state = 0"
+                      " AND id > ?2 AND id <= ?4 ORDER BY id LIMIT ?3",
     [ST_URL_FINISH] = "UPDATE urls SET state = ?2, reason = ?3, attempts = ?4"
                       " WHERE id = ?1",
     [ST_PAGE_ADD] =

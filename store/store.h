@@ -144,11 +144,12 @@ struct url_lease {
     int attempts;
 };
 
-/* Up to max queued URLs of a host with ids above after_id, oldest first, in
- * out (caller releases each with url_lease_release); *n receives the count.
- * The rows stay QUEUED: what is in flight is the caller's to remember. */
+/* Up to max queued URLs of a host with ids above after_id and at most
+ * upto_id, oldest first, in out (caller releases each with
+ * url_lease_release); *n receives the count. The rows stay QUEUED: what is
+ * in flight is the caller's to remember. */
 int store_url_queued(struct store *s, int64_t host_id, int64_t after_id,
-                     int max, struct url_lease *out, int *n);
+                     int64_t upto_id, int max, struct url_lease *out, int *n);
 void url_lease_release(struct url_lease *l);
 
 /* Final or intermediate state of a leased URL. reason may be NULL. */

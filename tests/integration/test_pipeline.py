@@ -8,10 +8,10 @@ import re
 import signal
 import time
 
-from helpers import (DONE, SKIPPED, CrawlerTestCase, edges, fetch_counts,
-                     integrity_check, n_pages_rows, open_db, pids_where,
-                     request_counts, statuses, url_rows, urls_in_state,
-                     wait_until)
+from helpers import (DONE, QUEUED, SKIPPED, CrawlerTestCase, edges,
+                     fetch_counts, html_page, integrity_check, n_pages_rows,
+                     open_db, pids_where, request_counts, statuses, url_rows,
+                     urls_in_state, wait_until)
 from server import Response
 from sitegen import make_site
 
@@ -181,6 +181,41 @@ class LimitTest(CrawlTestCase):
         rows = url_rows(db)
         self.assertEqual(rows[u("/n")][:2], (DONE, None))
         self.assertEqual(rows[u("/c")][:2], (DONE, None))
+
+    def test_pages_before_files(self):
+        """A host's pages are fetched before its files (PDF, images, style
+        sheets, archives: by the path's extension), whatever the order they
+        were found in; a page budget goes to the pages, the files stay
+        queued, and the next run, with no budget, fetches each of them
+        once."""
+        web = self.start_web(1)
+        u = web.url
+        files = ["/f/a.pdf", "/img/b.PNG", "/s/c.css?v=1", "/d.tar.gz",
+                 "/p1/e.pdf"]
+        pages = ["/", "/p1", "/p2", "/p3"]
+        # / links to its files first; once it is read, every page is known
+        web.script("/", Response(body=html_page(
+            "root", files[:4] + pages[1:])))
+        web.script("/p1", Response(body=html_page("p1", [files[4]])))
+        for p in pages[2:]:
+            web.script(p, Response(body=html_page(p)))
+        for f in files:
+            web.script(f, Response(body="not a page",
+                                   content_type="application/octet-stream"))
+        self.write_seeds([u("/")])
+
+        self.crawl_ok("--max-pages", len(pages), "--host-connections", 2)
+        self.assertFetchedOnce(web, {u(p) for p in pages})
+        db = self.db()
+        self.assertSameSet({u(f) for f in files}, urls_in_state(db, QUEUED),
+                           "queued URLs after the budget")
+
+        since = len(web.log.entries())
+        self.crawl_ok()
+        self.assertFetchedOnce(web, {u(f) for f in files}, since=since)
+        self.assertSameSet({u(p) for p in pages + files},
+                           urls_in_state(self.db(), DONE), "done URLs")
+
 
 class ScopeTest(CrawlTestCase):
 

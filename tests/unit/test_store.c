@@ -104,7 +104,7 @@ TEST(store_nofollow_skip_revived_by_followable_link)
      * host's queue must start over to see it. */
     struct url_lease l[2];
     int n = 0;
-    CHECK_INT(store_url_queued(s, h, 0, 2, l, &n), 0);
+    CHECK_INT(store_url_queued(s, h, 0, INT64_MAX, 2, l, &n), 0);
     CHECK_INT(n, 2);
     CHECK_STR(l[0].url, "http://a/n");
     CHECK_STR(l[1].url, "http://a/later");
@@ -230,7 +230,7 @@ TEST(store_queued_read_in_order_and_left_queued)
     }
     struct url_lease l[8];
     int n = 0;
-    CHECK_INT(store_url_queued(s, h, 0, 8, l, &n), 0);
+    CHECK_INT(store_url_queued(s, h, 0, INT64_MAX, 8, l, &n), 0);
     CHECK_INT(n, 8);
     CHECK_STR(l[0].url, "http://a/0");
     CHECK_STR(l[7].url, "http://a/7");
@@ -241,13 +241,13 @@ TEST(store_queued_read_in_order_and_left_queued)
     int64_t first = l[1].id, last = l[7].id;
     for (int i = 0; i < n; i++)
         url_lease_release(&l[i]);
-    CHECK_INT(store_url_queued(s, h, last, 8, l, &n), 0);
+    CHECK_INT(store_url_queued(s, h, last, INT64_MAX, 8, l, &n), 0);
     CHECK_INT(n, 2);
     CHECK_STR(l[0].url, "http://a/8");
     for (int i = 0; i < n; i++)
         url_lease_release(&l[i]);
     /* from the start again: the finished row is not among them */
-    CHECK_INT(store_url_queued(s, h, 0, 1, l, &n), 0);
+    CHECK_INT(store_url_queued(s, h, 0, INT64_MAX, 1, l, &n), 0);
     CHECK_INT(n, 1);
     CHECK_INT(l[0].id, first);
     url_lease_release(&l[0]);
@@ -310,7 +310,7 @@ TEST(store_counts_across_hosts_and_times_written)
         store_url_add(s, &u[i]);
     struct url_lease l[2];
     int n = 0;
-    CHECK_INT(store_url_queued(s, b, 0, 1, l, &n), 0);
+    CHECK_INT(store_url_queued(s, b, 0, INT64_MAX, 1, l, &n), 0);
     CHECK_INT(n, 1);
     CHECK_INT(store_url_finish(s, l[0].id, URL_DONE, NULL, 1), 0);
     url_lease_release(&l[0]);
@@ -319,7 +319,7 @@ TEST(store_counts_across_hosts_and_times_written)
     CHECK_INT(url_count(s, URL_DONE), 1);
     CHECK_INT(url_count(s, URL_SKIPPED), 1);
     CHECK_INT(url_count(s, URL_FAILED), 1);
-    CHECK_INT(store_url_queued(s, a, 0, 1, l, &n), 0);
+    CHECK_INT(store_url_queued(s, a, 0, INT64_MAX, 1, l, &n), 0);
     CHECK_INT(n, 1);
     CHECK_INT(store_url_finish(s, l[0].id, URL_FAILED, "timeout", 1), 0);
     url_lease_release(&l[0]);

@@ -258,3 +258,34 @@ TEST(url_escapes_canonical)
         free(got);
     }
 }
+
+TEST(url_is_file_by_extension)
+{
+    static const struct {
+        const char *url;
+        int want;
+    } files[] = {
+        {"http://h.test/files/report-3.pdf", 1},
+        {"http://h.test/img/Photo.PNG", 1},
+        {"http://h.test/static/site.css?v=2", 1},
+        {"http://h.test/dist/app.tar.gz", 1},
+        {"http://h.test/fonts/a.woff2#x", 1},
+        {"http://h.test/", 0},
+        {"http://h.test/a/b/", 0},
+        {"http://h.test/index.html", 0},
+        {"http://h.test/page.php?file=x.pdf", 0},
+        {"http://h.test/v1.2/", 0},
+        {"http://h.test/archive.pdf/", 0},
+        {"http://h.test/README", 0},
+        {"http://h.test/.pdf", 1},
+        {"http://h.test/a.pdfx", 0},
+        {"http://h.test/a.longext", 0},
+        {"http://h.test", 0},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (url_is_file(files[i].url) != files[i].want) {
+            fprintf(stderr, "  url_is_file(%s) != %d\n", files[i].url,
+                    files[i].want);
+            CHECK(0);
+        }
+}
