@@ -32,6 +32,9 @@
 #include "crawler/msg.h"
 #include "crawler/xalloc.h"
 
+/* libcurl's receive buffer per handle (easy_new). */
+#define RECV_BUFFER_BYTES 65536L
+
 struct transfer {
     CURL *easy;
     uint64_t job;
@@ -144,6 +147,11 @@ static CURL *easy_new(const struct config *cfg)
     curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 10L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+    /* A typical page in one read: with the default 16 KiB, a 20 KB page
+     * took two reads and more polls (strace, 3,000 pages: 5,469 reads and
+     * 12,616 polls, against 3,059 and 10,843). At most --connections
+     * handles are kept. */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUFFER_BYTES);
     return e;
 }
 
