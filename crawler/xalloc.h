@@ -18,9 +18,8 @@ char *xstrndup(const char *s, size_t n);
 /* Returns a copy of the n bytes at p plus a terminating NUL. */
 char *xmemdup0(const void *p, size_t n);
 
-/* Returns n zeroed bytes, already resident (in 4 KiB pages, which the
- * kernel may move to huge pages in the background); for a big table
- * written at random all through a crawl. Its
+/* Returns n zeroed bytes, already resident, on huge pages where the kernel
+ * gives them; for a big table written at random all through a crawl. Its
  * pages would otherwise come one fault at a time, and a page read before
  * it is written maps the shared zero page, so that the first write copies
  * it and flushes the TLB of every core running another of the process's
