@@ -75,11 +75,11 @@ void *xmap_resident(size_t n)
     if (p == MAP_FAILED)
         die_oom(n);
     /* Huge pages from the start: with 5 M URLs in the frontier, crawls
-     * took 6.1-6.8 s this way against 7.0-7.2 s populated in 4 KiB pages
-     * and collapsed in the background, and 7.1-9.0 s left to khugepaged.
-     * The price: where memory is fragmented (after a crawl that wrote
-     * 20,000 files) the kernel compacts it first, 113-146 ms here for
-     * SQLite's 66 MiB, against 17 ms in 4 KiB pages. */
+     * this way were faster in 6 of 8 interleaved pairs (median 6.7 s)
+     * than populated in 4 KiB pages and collapsed in a thread (7.1 s) or
+     * left to khugepaged (7.3 s). The price: where memory is fragmented
+     * (after a crawl that wrote 20,000 files) the kernel compacts it first,
+     * 113-146 ms here for SQLite's 66 MiB, against 17 ms in 4 KiB pages. */
     (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: may be refused */
     /* All of it in one call (Linux 5.14 on); an older kernel refuses, and
      * writing it does the same a fault at a time. */
