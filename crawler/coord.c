@@ -733,8 +733,11 @@ static void on_parse_result(struct coord *c, struct child *ch,
 
 /* --- Dispatch ------------------------------------------------------------ */
 
+/* The host's next request may start a gap after this one, counted from
+ * now and not from the loop's time, which work earlier in the round has
+ * made stale: the job goes out at the end of the dispatch (flush_children). */
 static void send_fetch(struct coord *c, struct child *ch, struct job *j,
-                       const char *url, int64_t now)
+                       const char *url)
 {
     struct fetch_job m = {
         .kind = j->kind == JOB_ROBOTS             ? FETCH_ROBOTS
@@ -749,11 +752,10 @@ static void send_fetch(struct coord *c, struct child *ch, struct job *j,
     imap_put(&c->jobs, j->id, j);
     struct host *h = j->host;
     h->in_flight++;
-    h->next_at_ms = now + host_gap_ms(&c->sched, h);
+    h->next_at_ms = now_ms() + host_gap_ms(&c->sched, h);
 }
 
-static void start_robots(struct coord *c, struct child *ch, struct host *h,
-                         int64_t now)
+static void start_robots(struct coord *c, struct child *ch, struct host *h)
 {
     struct job *j = xcalloc(1, sizeof *j);
     j->id = ROBOTS_JOB_BIT | (uint64_t)h->id;
@@ -762,7 +764,7 @@ static void start_robots(struct coord *c, struct child *ch, struct host *h,
     h->robots_in_flight = 1;
     char url[4096];
     snprintf(url, sizeof url, "%s/robots.txt", h->origin);
-    send_fetch(c, ch, j, url, now);
+    send_fetch(c, ch, j, url);
 }
 
 /* A sitemap is read for the URLs it lists, whatever its name (.xml.gz). */
@@ -868,7 +870,7 @@ static void dispatch_fetches(struct coord *c, int64_t now)
             wall - h->robots_fetched_ms > ROBOTS_TTL_MS)
             h->robots_state = ROBOTS_UNKNOWN;
         if (host_needs_robots(&c->sched, h)) {
-            start_robots(c, ch, h, now);
+            start_robots(c, ch, h);
             sched_update(&c->sched, h);
             continue;
         }
@@ -905,7 +907,7 @@ static void dispatch_fetches(struct coord *c, int64_t now)
         j->url = l;
         c->n_page_jobs++;
         h->n_page_jobs++;
-        send_fetch(c, ch, j, l.url, now);
+        send_fetch(c, ch, j, l.url);
         sched_update(&c->sched, h);
     }
 }
@@ -1126,6 +1128,17 @@ static int crawl_done(const struct coord *c)
     return c->sched.n_heap == 0 || !page_budget_left(c);
 }
 
+/* Hands the children what this round queued for them, without waiting
+ * for POLLOUT. */
+static void flush_children(struct coord *c, int64_t now)
+{
+    for (int i = 0; i < c->n_children; i++) {
+        struct child *ch = &c->children[i];
+        if (ch->pid > 0 && chan_pending(&ch->ch) && chan_flush(&ch->ch, 0) < 0)
+            child_lost(c, ch, now);
+    }
+}
+
 static void run_loop(struct coord *c)
 {
     struct pollfd *pfd = xcalloc((size_t)c->n_children + 1, sizeof *pfd);
@@ -1148,6 +1161,11 @@ static void run_loop(struct coord *c)
         dispatch_parses(c, now);
         if (!c->stopping)
             dispatch_fetches(c, now);
+        /* Before the commit: jobs that waited through it (30-130 ms) went
+         * out that late, the fetcher idle meanwhile; and a host's next
+         * request, timed from the dispatch until this one's result comes
+         * back (host_gap_from), could follow it sooner than the gap. */
+        flush_children(c, now);
         kill_stalled_parsers(c, now);
         if (now - c->last_commit_ms >= COMMIT_INTERVAL_MS ||
             store_commit_due(c->store))
@@ -1201,13 +1219,7 @@ static void run_loop(struct coord *c)
             if (ev & (POLLIN | POLLHUP | POLLERR))
                 read_child(c, ch, now);
         }
-        /* Flush what this round queued without waiting for POLLOUT. */
-        for (int i = 0; i < c->n_children; i++) {
-            struct child *ch = &c->children[i];
-            if (ch->pid > 0 && chan_pending(&ch->ch) &&
-                chan_flush(&ch->ch, 0) < 0)
-                child_lost(c, ch, now);
-        }
+        flush_children(c, now);
     }
     free(pfd);
 }
