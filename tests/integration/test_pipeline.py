@@ -217,6 +217,25 @@ class LimitTest(CrawlTestCase):
                            urls_in_state(self.db(), DONE), "done URLs")
 
 
+    def test_pages_behind_many_files(self):
+        """A page behind more files than the frontier looks ahead for at
+        once (120) is still among the first fetches: the look that finds
+        none takes a batch of files and the next one reads on."""
+        web = self.start_web(1)
+        u = web.url
+        files = [f"/f/{i}.pdf" for i in range(130)]
+        web.script("/", Response(body=html_page("root", files + ["/p"])))
+        web.script("/p", Response(body=html_page("p")))
+        for f in files:
+            web.script(f, Response(body="not a page",
+                                   content_type="application/pdf"))
+        self.write_seeds([u("/")])
+        self.crawl_ok("--max-pages", 10)
+        requested = request_counts(web)
+        self.assertIn(u("/p"), requested, "the page behind the files")
+        self.assertEqual(len(requested), 10, "URLs requested")
+
+
 class ScopeTest(CrawlTestCase):
 
     def test_scope_host(self):

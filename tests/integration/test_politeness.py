@@ -103,11 +103,19 @@ class PolitenessTestCase(CrawlerTestCase):
         return crawler, time.monotonic() - t0
 
     def assertMinGap(self, reqs, min_s: float, what: str):
-        """Asserts every two consecutive starts of `reqs` are at least
-        `min_s` (less CLOCK_SLACK_S) apart."""
+        """Asserts every two consecutive starts of `reqs` (one connection
+        per host) are at least `min_s` (less CLOCK_SLACK_S) apart. A gap
+        short by d right after one long by at least d is let pass: that is
+        the server stamping the request between them late (its thread
+        woke late on a busy machine, seen as 321 ms then 286 for 300),
+        which moves time from one gap to the next. The crawler cannot do
+        that: it times a host's next request from the fetcher's own send
+        time of the last one (host_gap_from)."""
         gaps = start_gaps(reqs)
         self.assertTrue(gaps, f"{what}: fewer than two requests")
-        short = [g for g in gaps if g[0] < min_s - CLOCK_SLACK_S]
+        limit = min_s - CLOCK_SLACK_S
+        short = [g for i, g in enumerate(gaps) if g[0] < limit and not (
+            i > 0 and gaps[i - 1][0] + g[0] >= 2 * min_s - CLOCK_SLACK_S)]
         self.assertEqual(
             short, [], f"{what}: gaps shorter than {min_s * 1000:.0f} ms;"
             f" all gaps: {fmt_gaps(gaps)}")
