@@ -223,30 +223,16 @@ void db_checkpointer_tune(struct store *s, int frames, int restart_frames,
     pthread_mutex_unlock(&c->mu);
 }
 
-int db_checkpointer_rounds(struct store *s, int *busy)
+struct ckpt_counts db_checkpointer_counts(struct store *s)
 {
     struct checkpointer *c = s->ckpt;
-    *busy = 0;
+    struct ckpt_counts k = {.rounds = -1};
     if (!c)
-        return -1;
+        return k;
     pthread_mutex_lock(&c->mu);
-    int rounds = c->rounds;
-    *busy = c->busy;
+    k = (struct ckpt_counts){c->rounds, c->busy, c->n_tails, c->longest_tail};
     pthread_mutex_unlock(&c->mu);
-    return rounds;
-}
-
-int db_checkpointer_tails(struct store *s, int *longest)
-{
-    struct checkpointer *c = s->ckpt;
-    *longest = 0;
-    if (!c)
-        return -1;
-    pthread_mutex_lock(&c->mu);
-    int n = c->n_tails;
-    *longest = c->longest_tail;
-    pthread_mutex_unlock(&c->mu);
-    return n;
+    return k;
 }
 
 void store_wind_down(struct store *s)

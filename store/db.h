@@ -153,10 +153,13 @@ void db_checkpointer_stop(struct store *s);
  * copied inside a commit (unless SHRINK_ROUNDS did not bring it there). */
 void db_checkpointer_tune(struct store *s, int frames, int restart_frames,
                           int tail_frames);
-/* The checkpoints the thread has completed (-1: no thread), and whether
- * it is copying now. */
-int db_checkpointer_rounds(struct store *s, int *busy);
-/* The tails copied inside commits so far: how many, and the longest. */
-int db_checkpointer_tails(struct store *s, int *longest);
+/* For tests: what the thread has done so far. */
+struct ckpt_counts {
+    int rounds;       /* checkpoints it completed (-1: no thread) */
+    int busy;         /* it is copying now */
+    int n_tails;      /* tails copied inside commits */
+    int longest_tail; /* ... the longest, in frames */
+};
+struct ckpt_counts db_checkpointer_counts(struct store *s);
 
 #endif

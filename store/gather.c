@@ -114,15 +114,6 @@ static int flush(struct gather_file *f)
     return rc;
 }
 
-/* The transaction is over (see the top): what is left is not needed. */
-static void drop_unwritten(struct gather_file *f)
-{
-    if (f && f->len) {
-        f->len = 0;
-        f->next_off = -1;
-    }
-}
-
 /* For the barrier before SQLite publishes a commit: its frames must be in
  * the file, and the barrier cannot fail. The commit frame's page write has
  * sent them already, so this never finds bytes to write; if it ever did
@@ -140,6 +131,18 @@ static void forget_ahead(struct gather_file *f)
     if (f) {
         f->ahead_len = 0;
         f->read_end = -1;
+    }
+}
+
+/* The log's transaction is over, or others may rewrite its frames (see
+ * the top): what it has not written is not needed, and what it read ahead
+ * may be stale. */
+static void forget_log(struct gather_file *f)
+{
+    forget_ahead(f);
+    if (f && f->len) {
+        f->len = 0;
+        f->next_off = -1;
     }
 }
 
@@ -243,7 +246,7 @@ static int gather_write(sqlite3_file *file, const void *data, int amt,
             rc = flush(f);
     }
     if (rc != SQLITE_OK && is_commit_page)
-        drop_unwritten(f); /* the commit failed: see the top */
+        forget_log(f); /* the commit failed: see the top */
     return rc;
 }
 
@@ -299,10 +302,10 @@ static int gather_close(sqlite3_file *file)
      * before its database): what a log has left is not needed; what a
      * database has left, a checkpoint's pages, goes to the file. */
     if (f->db)
-        drop_unwritten(f);
+        forget_log(f);
     else
         (void)flush(f);
-    drop_unwritten(f->log);
+    forget_log(f->log);
     pthread_mutex_lock(&registry_mu);
     if (f->db)
         f->db->log = NULL;
@@ -383,8 +386,7 @@ static int gather_shm_lock(sqlite3_file *file, int offset, int n, int flags)
     int rc = flush(f);
     if (rc != SQLITE_OK)
         return rc;
-    drop_unwritten(f->log);
-    forget_ahead(f->log);
+    forget_log(f->log);
     if (f->real->pMethods->iVersion < 2)
         return SQLITE_IOERR_SHMLOCK;
     return f->real->pMethods->xShmLock(f->real, offset, n, flags);
@@ -403,8 +405,7 @@ static int gather_shm_unmap(sqlite3_file *file, int delete_flag)
 {
     struct gather_file *f = (struct gather_file *)file;
     (void)flush(f);
-    drop_unwritten(f->log);
-    forget_ahead(f->log);
+    forget_log(f->log);
     if (f->real->pMethods->iVersion < 2)
         return SQLITE_OK;
     return f->real->pMethods->xShmUnmap(f->real, delete_flag);

@@ -216,7 +216,6 @@ class LimitTest(CrawlTestCase):
         self.assertSameSet({u(p) for p in pages + files},
                            urls_in_state(self.db(), DONE), "done URLs")
 
-
     def test_pages_behind_many_files(self):
         """A page behind more files than the frontier looks ahead for at
         once (120) is still among the first fetches: the look that finds

@@ -11,6 +11,7 @@ import subprocess
 
 from helpers import (DONE, CrawlerTestCase, crawler_bin, crawler_env,
                      integrity_check, urls_in_state)
+from server import Response
 from sitegen import make_site
 
 FILE_LIMIT_BYTES = 256 << 10  # the "disk": 256 KiB per file
@@ -77,7 +78,6 @@ class ParserStallTest(CrawlerTestCase):
     on."""
 
     def test_stalling_document_is_quarantined(self):
-        from server import Response
         web = self.start_web(1)
         u = web.url
         # One tag with 80,000 attributes: libxml2 checks them for
@@ -104,7 +104,6 @@ class ParserStallTest(CrawlerTestCase):
         """With one parser, the pages fetched while it is stuck wait in its
         socket; each time it is replaced they are fetched again, but only
         the document it was stuck on counts attempts."""
-        from server import Response
         web = self.start_web(1)
         u = web.url
         attrs = " ".join(f'a{i}="x"' for i in range(80000))

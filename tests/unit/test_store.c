@@ -493,10 +493,8 @@ static struct store *fresh_small_log(char *wal, int64_t *h)
  * commit is due. */
 static void wait_for_copy(struct store *s)
 {
-    int busy = 0;
     for (int t = 0; t < 2000 && !store_commit_due(s); t++) {
-        db_checkpointer_rounds(s, &busy);
-        if (!busy)
+        if (!db_checkpointer_counts(s).busy)
             break;
         nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
     }
@@ -515,7 +513,7 @@ TEST(store_log_copied_and_restarted_while_writing)
     int64_t h;
     struct store *s = fresh_small_log(wal, &h);
     const int per_commit = 16, url_bytes = URL_BYTES;
-    int n = 0, busy = 0;
+    int n = 0;
     off_t wal_max = 0;
     CHECK_INT(store_begin(s), 0);
     for (int c = 0; c < 1000 && (int64_t)n * url_bytes < 8 << 20; c++) {
@@ -530,7 +528,7 @@ TEST(store_log_copied_and_restarted_while_writing)
     }
     CHECK_INT(store_commit(s), 0);
     CHECK((int64_t)n * url_bytes >= 8 << 20);
-    CHECK(db_checkpointer_rounds(s, &busy) > 0);
+    CHECK(db_checkpointer_counts(s).rounds > 0);
     CHECK(wal_max > 0);
     CHECK(wal_max < (off_t)(n * url_bytes) / 4);
     CHECK_INT(url_count(s, URL_QUEUED), n);
@@ -548,9 +546,9 @@ TEST(store_log_restart_copies_short_tails_inline)
     db_checkpointer_tune(s, 64, 256, 32);
     int64_t h;
     CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
-    int n = 0, longest = 0, is_long = 1;
+    int n = 0, is_long = 1;
     CHECK_INT(store_begin(s), 0);
-    for (int c = 0; c < 1000 && db_checkpointer_tails(s, &longest) < 3; c++) {
+    for (int c = 0; c < 1000 && db_checkpointer_counts(s).n_tails < 3; c++) {
         int k = 100;
         if (store_commit_due(s)) {
             k = is_long ? 200 : 1; /* ~60 frames, or 2 */
@@ -562,9 +560,10 @@ TEST(store_log_restart_copies_short_tails_inline)
         CHECK_INT(store_begin(s), 0);
         wait_for_copy(s);
     }
-    CHECK_INT(db_checkpointer_tails(s, &longest), 3);
-    CHECK(longest > 0 && longest <= 32);
-    for (int c = 0; c < 1000 && db_checkpointer_tails(s, &longest) < 6; c++) {
+    struct ckpt_counts k = db_checkpointer_counts(s);
+    CHECK_INT(k.n_tails, 3);
+    CHECK(k.longest_tail > 0 && k.longest_tail <= 32);
+    for (int c = 0; c < 1000 && db_checkpointer_counts(s).n_tails < 6; c++) {
         add_urls(s, h, n, 200);
         n += 200;
         CHECK_INT(store_commit(s), 0);
@@ -572,8 +571,9 @@ TEST(store_log_restart_copies_short_tails_inline)
         wait_for_copy(s);
     }
     CHECK_INT(store_commit(s), 0);
-    CHECK_INT(db_checkpointer_tails(s, &longest), 6);
-    CHECK(longest > 32);
+    k = db_checkpointer_counts(s);
+    CHECK_INT(k.n_tails, 6);
+    CHECK(k.longest_tail > 32);
     CHECK_INT(url_count(s, URL_QUEUED), n);
     cleanup(s);
 }
@@ -587,8 +587,7 @@ TEST(store_log_copied_in_background_only_when_winding_down)
     int64_t h;
     struct store *s = fresh_small_log(wal, &h);
     CHECK_INT(store_commit(s), 0);
-    int busy = 0;
-    int rounds = db_checkpointer_rounds(s, &busy);
+    int rounds = db_checkpointer_counts(s).rounds;
     store_wind_down(s);
     const int per_commit = 16, url_bytes = URL_BYTES;
     int n = 0, n_due = 0;
@@ -603,7 +602,7 @@ TEST(store_log_copied_in_background_only_when_winding_down)
     }
     CHECK_INT(store_commit(s), 0);
     CHECK_INT(n_due, 0);
-    CHECK(db_checkpointer_rounds(s, &busy) > rounds + 1);
+    CHECK(db_checkpointer_counts(s).rounds > rounds + 1);
     CHECK(file_size(wal) >= (off_t)n * url_bytes);
     store_close(s);
     CHECK_INT(file_size(wal), 0);
