@@ -148,7 +148,7 @@ const char *db_gather_vfs(void);
 void db_checkpointer_start(struct store *s, const char *path);
 /* Stops the thread and closes its connection; before s->db closes. */
 void db_checkpointer_stop(struct store *s);
-/* For tests, which cannot write 128 MiB: the frames per background
+/* For tests, which cannot write 32 MiB: the frames per background
  * checkpoint, the log length past which it restarts and the longest tail
  * copied inside a commit (unless SHRINK_ROUNDS did not bring it there). */
 void db_checkpointer_tune(struct store *s, int frames, int restart_frames,
