@@ -96,15 +96,21 @@ struct child *children_pick(struct child *all, int n, enum child_role role)
     return best;
 }
 
-void children_stop(struct child *all, int n)
+void children_hang_up(struct child *all, int n)
 {
     for (int i = 0; i < n; i++) {
         struct child *ch = &all[i];
         if (ch->pid > 0) {
             close(ch->ch.fd); /* EOF: the child exits by itself */
             chan_release(&ch->ch);
+            ch->pid = -ch->pid; /* exiting, not yet reaped */
         }
     }
+}
+
+void children_stop(struct child *all, int n)
+{
+    children_hang_up(all, n);
     /* Give them a moment, then make sure. */
     for (int tries = 0; tries < 100; tries++) {
         int alive = 0;

@@ -35,8 +35,9 @@ struct child {
 int child_spawn(struct child *ch, const struct config *cfg);
 /* The running child of that role with the most free credit, or NULL. */
 struct child *children_pick(struct child *all, int n, enum child_role role);
-/* Closes every channel (children exit on EOF), waits up to a second, then
- * kills and reaps whatever is left. */
+/* Closes every open channel: the children exit on EOF. */
+void children_hang_up(struct child *all, int n);
+/* Hangs up, waits up to a second, then kills and reaps whatever is left. */
 void children_stop(struct child *all, int n);
 
 #endif

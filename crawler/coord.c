@@ -1368,6 +1368,9 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     /* Only now: a crawl that cannot start leaves the index in place. */
     check_store(&c, store_inlinks_drop(c.store), "drop the in-link index");
     run_loop(&c);
+    /* No more work for them: they exit while the store winds down, and
+     * children_stop finds them gone instead of sleeping on them. */
+    children_hang_up(c.children, c.n_children);
     save_hosts(&c);
     store_wind_down(c.store); /* copies the crawl's log during what follows */
     commit(&c, now_ms());
