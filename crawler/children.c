@@ -111,15 +111,15 @@ void children_hang_up(struct child *all, int n)
 void children_stop(struct child *all, int n)
 {
     children_hang_up(all, n);
-    /* Give them a moment, then make sure. */
+    /* Every child is given up now (pid <= 0): give them a moment, then
+     * make sure. */
     for (int tries = 0; tries < 100; tries++) {
         int alive = 0;
         for (int i = 0; i < n; i++) {
             struct child *ch = &all[i];
-            pid_t pid = ch->pid > 0 ? ch->pid : -ch->pid;
-            if (pid == 0)
+            if (ch->pid == 0)
                 continue;
-            if (waitpid(pid, NULL, WNOHANG) == 0)
+            if (waitpid(-ch->pid, NULL, WNOHANG) == 0)
                 alive = 1;
             else
                 ch->pid = 0;
@@ -130,10 +130,9 @@ void children_stop(struct child *all, int n)
     }
     for (int i = 0; i < n; i++) {
         struct child *ch = &all[i];
-        pid_t pid = ch->pid > 0 ? ch->pid : -ch->pid;
-        if (pid) {
-            kill(pid, SIGKILL);
-            waitpid(pid, NULL, 0);
+        if (ch->pid) {
+            kill(-ch->pid, SIGKILL);
+            waitpid(-ch->pid, NULL, 0);
         }
     }
 }

@@ -791,17 +791,17 @@ static void refill(struct coord *c, struct host *h)
     int kept = 0, is_pages_done = 0, is_queue_done = 0;
     for (int round = 0; h->n_ready == 0 && round < MAX_LEASE_ROUNDS; round++) {
         int is_files = is_pages_done || round == MAX_LEASE_ROUNDS - 1;
-        int64_t after = is_files ? h->files_to : h->read_to;
+        int64_t *cursor = is_files ? &h->files_to : &h->read_to;
         int64_t upto = is_files ? h->read_to : INT64_MAX;
         struct url_lease l[LEASE_BATCH];
         int n = 0;
-        int rc =
-            store_url_queued(c->store, h->id, after, upto, LEASE_BATCH, l, &n);
+        int rc = store_url_queued(c->store, h->id, *cursor, upto, LEASE_BATCH,
+                                  l, &n);
         check_store(c, rc, "read queued URLs");
         if (rc < 0)
             return;
         for (int i = 0; i < n; i++) {
-            *(is_files ? &h->files_to : &h->read_to) = l[i].id;
+            *cursor = l[i].id;
             if (imap_get(&c->jobs, (uint64_t)l[i].id) ||
                 lease_is_file(&l[i]) != is_files) {
                 url_lease_release(&l[i]);

@@ -77,9 +77,13 @@ void *xmap_resident(size_t n)
     /* Huge pages from the start: with 5 M URLs in the frontier, crawls
      * this way were faster in 6 of 8 interleaved pairs (median 6.7 s)
      * than populated in 4 KiB pages and collapsed in a thread (7.1 s) or
-     * left to khugepaged (7.3 s). The price: where memory is fragmented
-     * (after a crawl that wrote 20,000 files) the kernel compacts it first,
-     * 113-146 ms here for SQLite's 66 MiB, against 17 ms in 4 KiB pages. */
+     * left to khugepaged (7.3 s). The price, on this VM: right after
+     * another process freed a lot of memory (a crawl that wrote 20,000
+     * files to tmpfs), getting SQLite's 66 MiB in huge pages took 48-151
+     * ms instead of 4 (no compaction counted in /proc/vmstat). In 4 KiB
+     * pages it is no cheaper: populating takes 10-17 ms, but the first
+     * write to each page still costs ~5 us, 76-98 ms for one write per
+     * SQLite slot. */
     (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: may be refused */
     /* All of it in one call (Linux 5.14 on); an older kernel refuses, and
      * writing it does the same a fault at a time. */
