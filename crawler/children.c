@@ -46,7 +46,8 @@ static void child_setup(int fd, const char *name)
         close(devnull);
 }
 
-int child_spawn(struct child *ch, const struct config *cfg)
+int child_spawn(struct child *ch, const struct config *cfg,
+                const struct bodies *bodies)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -72,7 +73,8 @@ int child_spawn(struct child *ch, const struct config *cfg)
             (void)!nice(PARSER_NICE);
         log_init(is_fetch ? "fetch" : "parse",
                  cfg->verbose ? LOG_DEBUG : LOG_WARN);
-        int rc = is_fetch ? fetch_main(3, cfg) : parse_main(3, cfg);
+        int rc =
+            is_fetch ? fetch_main(3, cfg, bodies) : parse_main(3, cfg, bodies);
         _exit(rc);
     }
     close(sv[1]);

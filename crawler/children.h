@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "crawler/bodies.h"
 #include "crawler/config.h"
 #include "crawler/frame.h"
 
@@ -30,9 +31,10 @@ struct child {
 };
 
 /* Forks the child: it gets the channel as descriptor 3, nothing else but
- * stderr, dies with the coordinator, and runs fetch_main or parse_main.
- * 0, or -errno with nothing started. */
-int child_spawn(struct child *ch, const struct config *cfg);
+ * stderr (and the bodies' shared mapping), dies with the coordinator, and
+ * runs fetch_main or parse_main. 0, or -errno with nothing started. */
+int child_spawn(struct child *ch, const struct config *cfg,
+                const struct bodies *bodies);
 /* The running child of that role with the most free credit, or NULL. */
 struct child *children_pick(struct child *all, int n, enum child_role role);
 /* Closes every open channel: the children exit on EOF. */

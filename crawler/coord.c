@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crawler/bodies.h"
 #include "crawler/children.h"
 #include "crawler/frame.h"
 #include "crawler/hash.h"
@@ -66,6 +67,12 @@
  * are ~600 KB). When a parser dies, only the document it was on counts an
  * attempt (requeue_child_jobs). */
 #define PARSER_CAPACITY 32
+/* Bodies up to this size go from fetcher to parser in shared memory
+ * (bodies.h); longer ones, rare, through the sockets. */
+#define BODY_SLOT_BYTES ((size_t)256 << 10)
+/* All fetchers' slots together: 1 GiB of address space at most, of which
+ * only the pages bodies touched become memory. */
+#define MAX_BODY_SLOTS 4096u
 #define ROBOTS_TTL_MS (24LL * 3600 * 1000)
 #define ROBOTS_MAX_ATTEMPTS 3
 #define MAX_BACKOFF_MS (5LL * 60 * 1000)
@@ -93,7 +100,9 @@ struct job {
     struct host *host;
     struct url_lease url;   /* pages only */
     struct fetch_result fr; /* kept from fetch to parse; body not kept */
-    char *body;             /* owned copy while queued for a parser */
+    uint32_t slot;          /* lent with the fetch (bodies.h) or NONE */
+    char *body;             /* owned copy while queued for a parser, when
+                             * the body is in no slot */
     size_t body_len;
     uint64_t parse_seq; /* its place in its parser's documents */
     struct job *next_queued;
@@ -106,6 +115,7 @@ struct coord {
     struct scope *scope;
     struct child *children;
     int n_children;
+    struct bodies bodies; /* fetchers first in children: part = index */
     struct imap jobs;
     struct imap parsing; /* body hash -> the job parsing that body */
     struct job *parse_head, *parse_tail;
@@ -344,6 +354,19 @@ static const char *link_reject_reason(int error)
     }
 }
 
+/* Enough that a body rarely finds none free: a slot is held from the
+ * fetch until the parse result, so a fetcher needs one per transfer, per
+ * body waiting in the parse queue (can_fetch, plus the transfers that end
+ * meanwhile) and its share of the documents the parsers hold. */
+static uint32_t body_slots_per_fetcher(const struct config *cfg)
+{
+    uint32_t n_fetch = (uint32_t)cfg->n_fetchers;
+    uint32_t n =
+        2 * (uint32_t)cfg->connections +
+        ((uint32_t)cfg->n_parsers * (PARSER_CAPACITY + 4) + 8) / n_fetch;
+    return n < MAX_BODY_SLOTS / n_fetch ? n : MAX_BODY_SLOTS / n_fetch;
+}
+
 /* --- Finishing jobs ------------------------------------------------------ */
 
 static void job_free(struct coord *c, struct job *j)
@@ -354,6 +377,7 @@ static void job_free(struct coord *c, struct job *j)
         imap_del(&c->parsing, (uint64_t)j->fr.body_hash);
     url_lease_release(&j->url);
     fetch_result_release(&j->fr);
+    bodies_give_back(&c->bodies, j->slot);
     free(j->body);
     free(j);
 }
@@ -466,6 +490,7 @@ static void host_backoff(struct coord *c, struct host *h, int64_t retry_s,
         h->next_at_ms = at;
 }
 
+/* body is NULL when in the job's slot. */
 static void send_parse(struct child *ch, struct job *j, const char *body,
                        size_t len, int64_t now)
 {
@@ -473,6 +498,7 @@ static void send_parse(struct child *ch, struct job *j, const char *body,
         .kind = j->url.kind == URL_KIND_SITEMAP ? PARSE_SITEMAP : PARSE_HTML,
         .url = j->url.url,
         .content_type = j->fr.content_type,
+        .slot = j->slot,
         .body = body,
         .body_len = len,
     };
@@ -486,7 +512,7 @@ static void send_parse(struct child *ch, struct job *j, const char *body,
 }
 
 /* Hands the body to a parser at once when one is free (the common case:
- * no copy), else keeps a copy in the parse queue. */
+ * no copy), else keeps a copy in the parse queue, unless it is in a slot. */
 static void queue_parse(struct coord *c, struct job *j, const char *body,
                         size_t len, int64_t now)
 {
@@ -499,7 +525,7 @@ static void queue_parse(struct coord *c, struct job *j, const char *body,
     }
     j->stage = STAGE_PARSE;
     j->child = NULL;
-    j->body = xmemdup0(body, len);
+    j->body = j->slot == BODY_SLOT_NONE ? xmemdup0(body, len) : NULL;
     j->body_len = len;
     j->next_queued = NULL;
     if (c->parse_tail)
@@ -673,6 +699,22 @@ static void on_fetch_result(struct coord *c, struct child *ch,
                   (unsigned long long)f->job);
         return;
     }
+    if (fr.slot != BODY_SLOT_NONE) {
+        fr.body =
+            (const char *)(fr.slot == j->slot
+                               ? bodies_at(&c->bodies, fr.slot, fr.body_len)
+                               : NULL);
+        if (!fr.body) {
+            log_error("fetch result in a wrong body slot job=%llu",
+                      (unsigned long long)f->job);
+            fetch_result_release(&fr);
+            return;
+        }
+    } else {
+        /* Not used (no body kept, or one too long for the slot). */
+        bodies_give_back(&c->bodies, j->slot);
+        j->slot = BODY_SLOT_NONE;
+    }
     ch->n_out--;
     if (j->kind == JOB_ROBOTS)
         on_robots_fetched(c, j, &fr, now);
@@ -741,11 +783,17 @@ static void on_parse_result(struct coord *c, struct child *ch,
 static void send_fetch(struct coord *c, struct child *ch, struct job *j,
                        const char *url)
 {
+    /* Bodies parsed here (robots.txt) come in the frame: the coordinator
+     * keeps off the slots' pages, which would count in its memory. */
+    j->slot = j->kind == JOB_ROBOTS
+                  ? BODY_SLOT_NONE
+                  : bodies_lend(&c->bodies, (uint32_t)(ch - c->children));
     struct fetch_job m = {
         .kind = j->kind == JOB_ROBOTS             ? FETCH_ROBOTS
                 : j->url.kind == URL_KIND_SITEMAP ? FETCH_SITEMAP
                                                   : FETCH_PAGE,
         .url = (char *)url,
+        .slot = j->slot,
     };
     msg_put_fetch_job(&ch->ch.out, j->id, &m);
     ch->n_out++;
@@ -1006,7 +1054,7 @@ static void respawn_due(struct coord *c, int64_t now)
         struct child *ch = &c->children[i];
         if (ch->pid != 0 || ch->respawn_at_ms > now || c->stopping)
             continue;
-        int rc = child_spawn(ch, c->cfg);
+        int rc = child_spawn(ch, c->cfg, &c->bodies);
         if (rc < 0) {
             log_error("cannot fork a child: %s", strerror(-rc));
             ch->respawn_at_ms = now + 1000;
@@ -1324,7 +1372,15 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
         scope_free(c.scope);
         return 1;
     }
-    /* Children first: none of them may inherit an open database. */
+    /* Children first: none of them may inherit an open database. They
+     * all share the bodies' mapping. */
+    int rc = bodies_init(&c.bodies, (uint32_t)cfg->n_fetchers,
+                         body_slots_per_fetcher(cfg), BODY_SLOT_BYTES);
+    if (rc < 0) {
+        fprintf(stderr, "crawler: cannot map memory for bodies: %s\n",
+                strerror(-rc));
+        goto out;
+    }
     c.n_children = cfg->n_fetchers + cfg->n_parsers;
     c.children = xcalloc((size_t)c.n_children, sizeof *c.children);
     for (int i = 0; i < c.n_children; i++) {
@@ -1332,14 +1388,14 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
         ch->role = i < cfg->n_fetchers ? CHILD_FETCH : CHILD_PARSE;
         ch->capacity =
             ch->role == CHILD_FETCH ? cfg->connections : PARSER_CAPACITY;
-        int rc = child_spawn(ch, cfg);
+        rc = child_spawn(ch, cfg, &c.bodies);
         if (rc < 0) {
             fprintf(stderr, "crawler: cannot start a child process: %s\n",
                     strerror(-rc));
             goto out;
         }
     }
-    int rc = store_open(cfg->db_path, STORE_WRITE, &c.store, err, sizeof err);
+    rc = store_open(cfg->db_path, STORE_WRITE, &c.store, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "crawler: %s\n", err);
         goto out;
@@ -1401,6 +1457,7 @@ out_store:
 out:
     children_stop(c.children, c.n_children); /* no-op when already stopped */
     free(c.children);
+    bodies_release(&c.bodies);
     scope_free(c.scope);
     close(sig_pipe[0]);
     close(sig_pipe[1]);

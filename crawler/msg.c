@@ -7,11 +7,33 @@
 #include <string.h>
 #include <strings.h>
 
+#include "crawler/bodies.h"
 #include "crawler/xalloc.h"
 
 /* The most links a decoder accepts in one frame, whatever the sender's
  * --max-links: bounds the allocation a corrupt count could ask for. */
 #define MSG_MAX_LINKS 1000000u
+
+/* A body field: its slot, its length, and its bytes when in no slot. */
+static void put_body_head(struct buf *out, uint32_t slot, size_t len)
+{
+    frame_put_u32(out, slot);
+    frame_put_u64(out, len);
+}
+
+static void get_body(struct frame_reader *r, uint32_t *slot, const char **body,
+                     size_t *len)
+{
+    *slot = frame_get_u32(r);
+    uint64_t n = frame_get_u64(r);
+    size_t n_here;
+    const char *p = frame_get_bytes(r, &n_here);
+    int is_here = *slot == BODY_SLOT_NONE;
+    if (n_here != (is_here ? n : 0))
+        r->err = FRAME_EPROTO;
+    *body = is_here ? p : NULL;
+    *len = (size_t)n;
+}
 
 int msg_is_html(const char *ct)
 {
@@ -24,6 +46,7 @@ void msg_put_fetch_job(struct buf *out, uint64_t job, const struct fetch_job *m)
     size_t at = frame_begin(out, FRAME_FETCH, 0, job);
     frame_put_u32(out, m->kind);
     frame_put_str(out, m->url);
+    frame_put_u32(out, m->slot);
     frame_end(out, at);
 }
 
@@ -33,6 +56,7 @@ int msg_get_fetch_job(const struct frame *f, struct fetch_job *m)
     frame_reader_init(&r, f);
     m->kind = frame_get_u32(&r);
     m->url = frame_get_str(&r);
+    m->slot = frame_get_u32(&r);
     if (frame_reader_error(&r) == 0 && r.left == 0)
         return 0;
     fetch_job_release(m);
@@ -67,7 +91,9 @@ int msg_put_fetch_result(struct buf *out, uint64_t job,
     frame_put_i64(out, m->sent_at_us);
     frame_put_i64(out, m->body_hash);
     frame_put_i64(out, m->n_bytes);
-    frame_put_bytes(out, m->body, m->body_len);
+    put_body_head(out, m->slot, m->body_len);
+    int is_here = m->slot == BODY_SLOT_NONE;
+    frame_put_bytes(out, is_here ? m->body : "", is_here ? m->body_len : 0);
     return frame_end(out, at);
 }
 
@@ -93,7 +119,7 @@ int msg_get_fetch_result(const struct frame *f, struct fetch_result *m)
     m->sent_at_us = frame_get_i64(&r);
     m->body_hash = frame_get_i64(&r);
     m->n_bytes = frame_get_i64(&r);
-    m->body = frame_get_bytes(&r, &m->body_len);
+    get_body(&r, &m->slot, &m->body, &m->body_len);
     if (frame_reader_error(&r) == 0 && r.left == 0)
         return 0;
     fetch_result_release(m);
@@ -120,7 +146,10 @@ int msg_send_parse_job(struct chan *c, uint64_t job, const struct parse_job *m)
     frame_put_u32(out, m->kind);
     frame_put_str(out, m->url);
     frame_put_str(out, m->content_type);
-    return chan_end_frame(c, at, m->body, m->body_len);
+    put_body_head(out, m->slot, m->body_len);
+    int is_here = m->slot == BODY_SLOT_NONE;
+    return chan_end_frame(c, at, is_here ? m->body : "",
+                          is_here ? m->body_len : 0);
 }
 
 int msg_get_parse_job(const struct frame *f, struct parse_job *m)
@@ -130,7 +159,7 @@ int msg_get_parse_job(const struct frame *f, struct parse_job *m)
     m->kind = frame_get_u32(&r);
     m->url = frame_get_str(&r);
     m->content_type = frame_get_str(&r);
-    m->body = frame_get_bytes(&r, &m->body_len);
+    get_body(&r, &m->slot, &m->body, &m->body_len);
     if (frame_reader_error(&r) == 0 && r.left == 0)
         return 0;
     parse_job_release(m);

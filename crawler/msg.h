@@ -5,7 +5,9 @@
  * field encodings). Decoders return 0 or FRAME_EPROTO; on success the caller
  * owns the decoded strings and releases them with the matching *_release,
  * except bodies, which are borrowed from the frame (valid until the chan is
- * read again).
+ * read again). A body may instead lie in a shared slot (bodies.h): then
+ * the frame carries the slot and the length, and body is NULL until the
+ * receiver points it at the slot (bodies_at).
  */
 #ifndef CRAWLER_MSG_H
 #define CRAWLER_MSG_H
@@ -13,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crawler/bodies.h"
 #include "crawler/buf.h"
 #include "crawler/frame.h"
 
@@ -27,6 +30,7 @@ enum fetch_kind {
 struct fetch_job {
     uint32_t kind; /* enum fetch_kind */
     char *url;
+    uint32_t slot; /* where to leave the body, or BODY_SLOT_NONE */
 };
 
 /* FETCH_RESULT: fetcher -> coordinator. */
@@ -51,6 +55,7 @@ struct fetch_result {
     int64_t body_hash;
     int64_t n_bytes;  /* decoded body bytes received (even when the
                        * body itself is not carried) */
+    uint32_t slot;    /* the body's slot, or BODY_SLOT_NONE: in the frame */
     const char *body; /* borrowed (see above) */
     size_t body_len;
 };
@@ -65,6 +70,7 @@ struct parse_job {
     uint32_t kind;      /* enum parse_kind */
     char *url;          /* the document's URL, the base for links */
     char *content_type; /* as served, for the charset */
+    uint32_t slot;      /* as in fetch_result */
     const char *body;   /* borrowed */
     size_t body_len;
 };
@@ -133,7 +139,8 @@ int msg_put_fetch_result(struct buf *out, uint64_t job,
 int msg_get_fetch_result(const struct frame *f, struct fetch_result *m);
 void fetch_result_release(struct fetch_result *m);
 
-/* Queues the job on c, its body written from m->body (chan_end_frame). */
+/* Queues the job on c, its body (unless in a slot) written from m->body
+ * (chan_end_frame). */
 int msg_send_parse_job(struct chan *c, uint64_t job, const struct parse_job *m);
 int msg_get_parse_job(const struct frame *f, struct parse_job *m);
 void parse_job_release(struct parse_job *m);

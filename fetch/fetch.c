@@ -12,7 +12,8 @@
  * Invariants: the number of running transfers never exceeds the credits the
  * coordinator grants (it never sends more jobs than cfg->connections); a
  * body never exceeds cfg->max_body_bytes in memory; only HTML, robots.txt
- * and sitemap bodies are kept at all (others are counted and hashed).
+ * and sitemap bodies are kept at all (others are counted and hashed); a
+ * slot the job came with is written only while its transfer runs.
  */
 #include "fetch/fetch.h"
 
@@ -44,6 +45,9 @@ struct transfer {
     int truncated;
     size_t bytes;                 /* decoded body bytes received */
     struct transfer *prev, *next; /* the fetcher's list of transfers */
+    uint32_t slot;                /* the body's slot; BODY_SLOT_NONE: in body */
+    unsigned char *in_slot;       /* its memory, NULL when none */
+    size_t slot_bytes;
     struct buf body;
     struct body_hash hash;
     char errbuf[CURL_ERROR_SIZE];
@@ -51,6 +55,7 @@ struct transfer {
 
 struct fetcher {
     const struct config *cfg;
+    const struct bodies *bodies; /* NULL: every body in the frame */
     CURLM *multi;
     struct chan ch;
     struct transfer *transfers; /* every running transfer, owned */
@@ -85,6 +90,23 @@ static void reserve_body(struct transfer *t)
     buf_reserve(&t->body, n);
 }
 
+/* Into the slot while the body fits it, else into t->body, with what the
+ * slot held so far. */
+static void keep(struct transfer *t, const char *data, size_t n)
+{
+    if (t->in_slot && t->bytes + n <= t->slot_bytes) {
+        memcpy(t->in_slot + t->bytes, data, n);
+        return;
+    }
+    if (t->in_slot) {
+        reserve_body(t);
+        buf_append(&t->body, (const char *)t->in_slot, t->bytes);
+        t->in_slot = NULL;
+        t->slot = BODY_SLOT_NONE;
+    }
+    buf_append(&t->body, data, n);
+}
+
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
     struct transfer *t = arg;
@@ -92,14 +114,14 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
     if (!t->decided) {
         t->keep_body = wants_body(t);
         t->decided = 1;
-        if (t->keep_body)
+        if (t->keep_body && !t->in_slot)
             reserve_body(t);
     }
     size_t room = t->body.max > t->bytes ? t->body.max - t->bytes : 0;
     size_t take = len < room ? len : room;
     body_hash_update(&t->hash, data, take);
     if (t->keep_body)
-        buf_append(&t->body, data, take);
+        keep(t, data, take);
     t->bytes += take;
     if (take < len) {
         t->truncated = 1;
@@ -162,6 +184,9 @@ static void start_transfer(struct fetcher *f, uint64_t job,
     struct transfer *t = xcalloc(1, sizeof *t);
     t->job = job;
     t->kind = m->kind;
+    t->in_slot = bodies_at(f->bodies, m->slot, 0);
+    t->slot = t->in_slot ? m->slot : BODY_SLOT_NONE;
+    t->slot_bytes = t->in_slot ? f->bodies->slot_bytes : 0;
     buf_init(&t->body, (size_t)cfg->max_body_bytes);
     body_hash_init(&t->hash);
     CURL *e = f->n_idle > 0 ? f->idle[--f->n_idle] : easy_new(cfg);
@@ -243,8 +268,9 @@ static void finish_transfer(struct fetcher *f, struct transfer *t,
         .sent_at_us = sent_at_us,
         .body_hash = body_hash_final(&t->hash),
         .n_bytes = (int64_t)t->bytes,
-        .body = t->body.data,
-        .body_len = t->body.len,
+        .slot = t->slot,
+        .body = t->in_slot ? NULL : t->body.data,
+        .body_len = t->in_slot ? t->bytes : t->body.len,
     };
     if (t->truncated) {
         /* The cap, not the network, ended it: a result, not an error. */
@@ -253,8 +279,11 @@ static void finish_transfer(struct fetcher *f, struct transfer *t,
     } else if (code != CURLE_OK) {
         r.error = t->errbuf[0] ? t->errbuf : (char *)curl_easy_strerror(code);
     }
-    if (!t->keep_body)
+    if (!t->keep_body) {
+        r.slot = BODY_SLOT_NONE;
+        r.body = NULL;
         r.body_len = 0;
+    }
     msg_put_fetch_result(&f->ch.out, t->job, &r);
     transfer_free(f, t);
 }
@@ -288,13 +317,14 @@ static int read_jobs(struct fetcher *f)
     return 0;
 }
 
-int fetch_main(int chan_fd, const struct config *cfg)
+int fetch_main(int chan_fd, const struct config *cfg,
+               const struct bodies *bodies)
 {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         log_error("curl_global_init failed");
         return 1;
     }
-    struct fetcher f = {.cfg = cfg};
+    struct fetcher f = {.cfg = cfg, .bodies = bodies};
     chan_init(&f.ch, chan_fd);
     fcntl(chan_fd, F_SETFL, fcntl(chan_fd, F_GETFL) | O_NONBLOCK);
     f.multi = curl_multi_init();

@@ -6,9 +6,12 @@
 #ifndef FETCH_FETCH_H
 #define FETCH_FETCH_H
 
+#include "crawler/bodies.h"
 #include "crawler/config.h"
 
-/* Runs until the channel closes. Returns the process exit status. */
-int fetch_main(int chan_fd, const struct config *cfg);
+/* Runs until the channel closes. Returns the process exit status. Bodies
+ * go into the slots the jobs name, in bodies (borrowed; NULL: none). */
+int fetch_main(int chan_fd, const struct config *cfg,
+               const struct bodies *bodies);
 
 #endif

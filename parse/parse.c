@@ -49,7 +49,8 @@ static void handle(struct chan *ch, const struct config *cfg,
     parse_result_release(&res);
 }
 
-int parse_main(int chan_fd, const struct config *cfg)
+int parse_main(int chan_fd, const struct config *cfg,
+               const struct bodies *bodies)
 {
     struct chan ch;
     chan_init(&ch, chan_fd);
@@ -72,6 +73,17 @@ int parse_main(int chan_fd, const struct config *cfg)
                           fr.type);
                 status = 1;
                 goto out;
+            }
+            if (job.slot != BODY_SLOT_NONE) {
+                job.body =
+                    (const char *)bodies_at(bodies, job.slot, job.body_len);
+                if (!job.body) {
+                    log_error("no body slot %u of %zu bytes", job.slot,
+                              job.body_len);
+                    parse_job_release(&job);
+                    status = 1;
+                    goto out;
+                }
             }
             handle(&ch, cfg, memo, &fr, &job);
             parse_job_release(&job);

@@ -5,9 +5,12 @@
 #ifndef PARSE_PARSE_H
 #define PARSE_PARSE_H
 
+#include "crawler/bodies.h"
 #include "crawler/config.h"
 
-/* Runs until the channel closes. Returns the process exit status. */
-int parse_main(int chan_fd, const struct config *cfg);
+/* Runs until the channel closes. Returns the process exit status. Bodies
+ * the jobs leave in slots are read from bodies (borrowed; NULL: none). */
+int parse_main(int chan_fd, const struct config *cfg,
+               const struct bodies *bodies);
 
 #endif

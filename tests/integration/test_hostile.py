@@ -14,6 +14,7 @@ reset, or shorter than its Content-Length) come from RawHost, a small
 raw-socket server below that binds 127.0.0.x only.
 """
 
+import gzip
 import os
 import re
 import socket
@@ -432,6 +433,44 @@ class SizeTest(HostileTestCase):
         self.assertUrl(db, web.url("/big"), DONE, None)
         self.assertRequestedOnce(web, ["/big", "/early"], "pages")
         self.assertNotRequested(web, ["/late"], "a link past the cut")
+
+    def test_pages_longer_than_a_body_slot(self):
+        """Bodies up to 256 KiB go from fetcher to parser in shared memory,
+        longer ones through the sockets, the switch made mid-transfer:
+        pages of exactly 256 KiB, one byte more, 600 KB, and 600 KB sent
+        gzipped (small on the wire) all have their links found, at the
+        start, around the 256 KiB mark and at the very end."""
+        web = self.start_web(1)
+        slot = 256 * 1024
+        sizes = {"/edge": slot, "/over": slot + 1, "/big": 600000,
+                 "/zipped": 600000}
+        linked = []
+        for path, size in sizes.items():
+            hrefs = [f"{path}/{k}" for k in ("start", "middle", "end")]
+            linked += hrefs
+            head = html_page(path, hrefs[:1])
+            middle = f'<a href="{hrefs[1]}">m</a>'
+            tail = f'<a href="{hrefs[2]}">e</a></body></html>'
+            room = size - len(head) - len(middle) - len(tail)
+            half = room // 2
+            body = (head + "x" * half + middle + "y" * (room - half)
+                    + tail).encode()
+            self.assertEqual(len(body), size, path)
+            headers = ()
+            if path == "/zipped":
+                body = gzip.compress(body)
+                headers = (("Content-Encoding", "gzip"),)
+            web.script(path, Response(body=body, headers=headers))
+        for h in linked:
+            web.script(h, page(h))
+        self.write_seeds([web.url(p) for p in sizes])
+        self.timed_crawl()
+        db = self.db()
+        for path, size in sizes.items():
+            self.assertPages(db, web.url(path), [{
+                "status": 200, "truncated": 0, "bytes": size,
+                "n_links": 3}])
+        self.assertRequestedOnce(web, linked, "links of long pages")
 
     def test_gzip_bomb(self):
         """1 MiB of gzip inflating to 1 GiB of zeros, served as text/html:
