@@ -101,6 +101,7 @@ struct job {
     struct url_lease url;   /* pages only */
     struct fetch_result fr; /* kept from fetch to parse; body not kept */
     uint32_t slot;          /* lent with the fetch (bodies.h) or NONE */
+    uint32_t result_slot;   /* lent with the parse, or NONE */
     char *body;             /* owned copy while queued for a parser, when
                              * the body is in no slot */
     size_t body_len;
@@ -115,7 +116,7 @@ struct coord {
     struct scope *scope;
     struct child *children;
     int n_children;
-    struct bodies bodies; /* fetchers first in children: part = index */
+    struct bodies bodies; /* one part per child, its index in children */
     struct imap jobs;
     struct imap parsing; /* body hash -> the job parsing that body */
     struct job *parse_head, *parse_tail;
@@ -354,17 +355,20 @@ static const char *link_reject_reason(int error)
     }
 }
 
-/* Enough that a body rarely finds none free: a slot is held from the
- * fetch until the parse result, so a fetcher needs one per transfer, per
- * body waiting in the parse queue (can_fetch, plus the transfers that end
- * meanwhile) and its share of the documents the parsers hold. */
-static uint32_t body_slots_per_fetcher(const struct config *cfg)
+/* Slots per child. A body rarely finds none free: its slot is held from
+ * the fetch until the parse result, so a fetcher needs one per transfer,
+ * per body waiting in the parse queue (can_fetch, plus the transfers that
+ * end meanwhile) and its share of the documents the parsers hold. A
+ * parser needs one per document it holds, for the result. */
+static uint32_t body_slots_per_part(const struct config *cfg)
 {
-    uint32_t n_fetch = (uint32_t)cfg->n_fetchers;
-    uint32_t n =
-        2 * (uint32_t)cfg->connections +
-        ((uint32_t)cfg->n_parsers * (PARSER_CAPACITY + 4) + 8) / n_fetch;
-    return n < MAX_BODY_SLOTS / n_fetch ? n : MAX_BODY_SLOTS / n_fetch;
+    uint32_t n_parts = (uint32_t)(cfg->n_fetchers + cfg->n_parsers);
+    uint32_t n = 2 * (uint32_t)cfg->connections +
+                 ((uint32_t)cfg->n_parsers * (PARSER_CAPACITY + 4) + 8) /
+                     (uint32_t)cfg->n_fetchers;
+    if (n < PARSER_CAPACITY)
+        n = PARSER_CAPACITY;
+    return n < MAX_BODY_SLOTS / n_parts ? n : MAX_BODY_SLOTS / n_parts;
 }
 
 /* --- Finishing jobs ------------------------------------------------------ */
@@ -378,6 +382,7 @@ static void job_free(struct coord *c, struct job *j)
     url_lease_release(&j->url);
     fetch_result_release(&j->fr);
     bodies_give_back(&c->bodies, j->slot);
+    bodies_give_back(&c->bodies, j->result_slot);
     free(j->body);
     free(j);
 }
@@ -490,14 +495,19 @@ static void host_backoff(struct coord *c, struct host *h, int64_t retry_s,
         h->next_at_ms = at;
 }
 
-/* body is NULL when in the job's slot. */
-static void send_parse(struct child *ch, struct job *j, const char *body,
-                       size_t len, int64_t now)
+/* body is NULL when in the job's slot. The parser leaves its result in a
+ * slot of its own part: a parser killed before it could write it is
+ * reaped before that part's slots go to its successor. */
+static void send_parse(struct coord *c, struct child *ch, struct job *j,
+                       const char *body, size_t len, int64_t now)
 {
+    bodies_give_back(&c->bodies, j->result_slot);
+    j->result_slot = bodies_lend(&c->bodies, (uint32_t)(ch - c->children));
     struct parse_job m = {
         .kind = j->url.kind == URL_KIND_SITEMAP ? PARSE_SITEMAP : PARSE_HTML,
         .url = j->url.url,
         .content_type = j->fr.content_type,
+        .result_slot = j->result_slot,
         .slot = j->slot,
         .body = body,
         .body_len = len,
@@ -520,7 +530,7 @@ static void queue_parse(struct coord *c, struct job *j, const char *body,
         c->parse_head ? NULL
                       : children_pick(c->children, c->n_children, CHILD_PARSE);
     if (ch) {
-        send_parse(ch, j, body, len, now);
+        send_parse(c, ch, j, body, len, now);
         return;
     }
     j->stage = STAGE_PARSE;
@@ -748,12 +758,35 @@ static void record_links(struct coord *c, struct job *j,
     }
 }
 
+/* The frame of a parse result, its payload read from the job's result
+ * slot when the parser left it there. */
+static int result_frame(const struct coord *c, const struct job *j,
+                        const struct frame *f, struct frame *out)
+{
+    *out = *f;
+    if (!(f->flags & FRAME_IN_SLOT))
+        return 0;
+    uint32_t slot;
+    size_t len;
+    if (frame_slot(f, &slot, &len) < 0 || slot != j->result_slot)
+        return FRAME_EPROTO;
+    const unsigned char *p = bodies_at(&c->bodies, slot, len);
+    if (!p)
+        return FRAME_EPROTO;
+    out->flags = 0;
+    out->payload = p;
+    out->len = len;
+    return 0;
+}
+
 static void on_parse_result(struct coord *c, struct child *ch,
                             const struct frame *f)
 {
     struct job *j = imap_get(&c->jobs, f->job);
+    struct frame whole;
     struct parse_result pr;
-    if (!j || j->child != ch || msg_get_parse_result(f, &pr) < 0) {
+    if (!j || j->child != ch || result_frame(c, j, f, &whole) < 0 ||
+        msg_get_parse_result(&whole, &pr) < 0) {
         log_error("unexpected parse result job=%llu",
                   (unsigned long long)f->job);
         return;
@@ -891,7 +924,7 @@ static void dispatch_parses(struct coord *c, int64_t now)
         if (!c->parse_head)
             c->parse_tail = NULL;
         c->n_parse_queued--;
-        send_parse(ch, j, j->body, j->body_len, now);
+        send_parse(c, ch, j, j->body, j->body_len, now);
         free(j->body);
         j->body = NULL;
     }
@@ -1374,8 +1407,9 @@ int coord_run(const struct config *cfg, char **seeds, int n_seeds)
     }
     /* Children first: none of them may inherit an open database. They
      * all share the bodies' mapping. */
-    int rc = bodies_init(&c.bodies, (uint32_t)cfg->n_fetchers,
-                         body_slots_per_fetcher(cfg), BODY_SLOT_BYTES);
+    int rc =
+        bodies_init(&c.bodies, (uint32_t)(cfg->n_fetchers + cfg->n_parsers),
+                    body_slots_per_part(cfg), BODY_SLOT_BYTES);
     if (rc < 0) {
         fprintf(stderr, "crawler: cannot map memory for bodies: %s\n",
                 strerror(-rc));

@@ -85,6 +85,23 @@ void frame_put_str(struct buf *out, const char *s)
     put_int(out, 0, 1);
 }
 
+int frame_move_to_slot(struct buf *out, size_t start, uint32_t slot, void *dst,
+                       size_t dst_max)
+{
+    const unsigned char *h = (const unsigned char *)out->data + start;
+    size_t len = (size_t)get_le(h + 8, 4);
+    if (len > dst_max)
+        return -E2BIG;
+    memcpy(dst, h + FRAME_HEADER_BYTES, len);
+    int type = h[3];
+    uint64_t job = get_le(h + 12, 8);
+    out->len = start;
+    size_t at = frame_begin(out, type, FRAME_IN_SLOT, job);
+    frame_put_u32(out, slot);
+    frame_put_u64(out, len);
+    return frame_end(out, at);
+}
+
 /* Seals the frame begun at start, whose payload has n_after more bytes
  * than out holds yet. */
 static int seal(struct buf *out, size_t start, size_t n_after)
@@ -190,6 +207,21 @@ char *frame_get_str(struct frame_reader *r)
 int frame_reader_error(const struct frame_reader *r)
 {
     return r->err;
+}
+
+int frame_slot(const struct frame *f, uint32_t *slot, size_t *len)
+{
+    if (!(f->flags & FRAME_IN_SLOT))
+        return FRAME_EPROTO;
+    struct frame_reader r;
+    frame_reader_init(&r, f);
+    uint32_t s = frame_get_u32(&r);
+    uint64_t n = frame_get_u64(&r);
+    if (frame_reader_error(&r) || r.left != 0 || n > FRAME_MAX_PAYLOAD)
+        return FRAME_EPROTO;
+    *slot = s;
+    *len = (size_t)n;
+    return 0;
 }
 
 void chan_init(struct chan *c, int fd)

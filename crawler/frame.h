@@ -42,6 +42,10 @@ enum frame_type {
     FRAME_TYPE_MAX = 4,
 };
 
+/* Header flags. FRAME_IN_SLOT: the payload lies in a shared slot
+ * (bodies.h); the frame's own payload names it: u32 slot, u64 length. */
+#define FRAME_IN_SLOT 0x1u
+
 /* Project error codes (negative, outside the errno range in use). */
 #define FRAME_EPROTO (-1001) /* malformed frame or field */
 
@@ -71,6 +75,13 @@ void frame_put_str(struct buf *out, const char *s);
  * removed from out as if never begun. */
 int frame_end(struct buf *out, size_t start);
 
+/* Moves the payload of the frame sealed at start in out (the last one)
+ * to dst, and leaves in its place a frame of the same type and job with
+ * FRAME_IN_SLOT that names slot. 0, or -E2BIG when the payload is over
+ * dst_max (out unchanged). */
+int frame_move_to_slot(struct buf *out, size_t start, uint32_t slot, void *dst,
+                       size_t dst_max);
+
 /* --- Reading fields ------------------------------------------------------ */
 
 /* Errors are sticky: after the first short read every getter returns zero or
@@ -94,6 +105,9 @@ const char *frame_get_cstr(struct frame_reader *r);
 char *frame_get_str(struct frame_reader *r);
 /* 0 if every read so far succeeded, else FRAME_EPROTO. */
 int frame_reader_error(const struct frame_reader *r);
+/* The slot and payload length a FRAME_IN_SLOT frame names; FRAME_EPROTO
+ * when f has no such flag or a malformed payload. */
+int frame_slot(const struct frame *f, uint32_t *slot, size_t *len);
 
 /* --- Channel ------------------------------------------------------------- */
 

@@ -146,6 +146,7 @@ int msg_send_parse_job(struct chan *c, uint64_t job, const struct parse_job *m)
     frame_put_u32(out, m->kind);
     frame_put_str(out, m->url);
     frame_put_str(out, m->content_type);
+    frame_put_u32(out, m->result_slot);
     put_body_head(out, m->slot, m->body_len);
     int is_here = m->slot == BODY_SLOT_NONE;
     return chan_end_frame(c, at, is_here ? m->body : "",
@@ -159,6 +160,7 @@ int msg_get_parse_job(const struct frame *f, struct parse_job *m)
     m->kind = frame_get_u32(&r);
     m->url = frame_get_str(&r);
     m->content_type = frame_get_str(&r);
+    m->result_slot = frame_get_u32(&r);
     get_body(&r, &m->slot, &m->body, &m->body_len);
     if (frame_reader_error(&r) == 0 && r.left == 0)
         return 0;

@@ -67,11 +67,12 @@ enum parse_kind {
 
 /* PARSE: coordinator -> parser. */
 struct parse_job {
-    uint32_t kind;      /* enum parse_kind */
-    char *url;          /* the document's URL, the base for links */
-    char *content_type; /* as served, for the charset */
-    uint32_t slot;      /* as in fetch_result */
-    const char *body;   /* borrowed */
+    uint32_t kind;        /* enum parse_kind */
+    char *url;            /* the document's URL, the base for links */
+    char *content_type;   /* as served, for the charset */
+    uint32_t result_slot; /* where to leave the result, or BODY_SLOT_NONE */
+    uint32_t slot;        /* as in fetch_result */
+    const char *body;     /* borrowed */
     size_t body_len;
 };
 
@@ -101,7 +102,8 @@ struct link {
 #define META_NOINDEX 0x1u
 #define META_NOFOLLOW 0x2u
 
-/* PARSE_RESULT: parser -> coordinator. */
+/* PARSE_RESULT: parser -> coordinator; in the job's result slot when it
+ * fits (frame_move_to_slot), else in the frame. */
 struct parse_result {
     uint32_t status;      /* 0 parsed, else a PARSE_E* code */
     uint32_t meta_robots; /* META_* */

@@ -17,8 +17,8 @@
 #include "parse/url.h"
 
 static void handle(struct chan *ch, const struct config *cfg,
-                   struct url_memo *memo, const struct frame *fr,
-                   const struct parse_job *job)
+                   const struct bodies *bodies, struct url_memo *memo,
+                   const struct frame *fr, const struct parse_job *job)
 {
     struct parse_result res = {0};
     if (job->kind == PARSE_SITEMAP) {
@@ -41,12 +41,19 @@ static void handle(struct chan *ch, const struct config *cfg,
     /* A result over the frame cap (huge --max-links and --max-url-length)
      * is still answered, as a failure: a job without an answer would
      * hold this parser until the coordinator's stall limit. */
+    size_t at = ch->out.len;
     if (msg_put_parse_result(&ch->out, fr->job, &res) < 0) {
         log_warn("parse result too large for one frame url=%s", job->url);
         struct parse_result failed = {.status = PARSE_EFAILED};
         msg_put_parse_result(&ch->out, fr->job, &failed);
     }
     parse_result_release(&res);
+    /* The coordinator reads it from there, not through the socket; one
+     * too long for the slot stays in the frame. */
+    unsigned char *slot = bodies_at(bodies, job->result_slot, 0);
+    if (slot)
+        (void)frame_move_to_slot(&ch->out, at, job->result_slot, slot,
+                                 bodies->slot_bytes);
 }
 
 int parse_main(int chan_fd, const struct config *cfg,
@@ -85,7 +92,7 @@ int parse_main(int chan_fd, const struct config *cfg,
                     goto out;
                 }
             }
-            handle(&ch, cfg, memo, &fr, &job);
+            handle(&ch, cfg, bodies, memo, &fr, &job);
             parse_job_release(&job);
             if (chan_flush(&ch, 1) < 0)
                 goto out;

@@ -2,6 +2,8 @@
  * Unit tests of the bodies' shared slots (crawler/bodies.c) and of bodies
  * in slots on the wire (crawler/msg.c).
  */
+#include <errno.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,6 +135,7 @@ TEST(msg_body_field_disagreeing_with_itself_is_an_error)
         frame_put_u32(&out, PARSE_HTML);
         frame_put_str(&out, "http://h/");
         frame_put_str(&out, "text/html");
+        frame_put_u32(&out, BODY_SLOT_NONE);                  /* result slot */
         frame_put_u32(&out, which == 0 ? 3 : BODY_SLOT_NONE); /* slot */
         frame_put_u64(&out, which == 2 ? 4 : 5);              /* length */
         frame_put_bytes(&out, "<p>hi", 5);
@@ -149,5 +152,72 @@ TEST(msg_body_field_disagreeing_with_itself_is_an_error)
             parse_job_release(&job);
         }
     }
+    buf_release(&out);
+}
+
+/* The last frame of a buffer, read back through a socket pair. */
+static void read_back(const struct buf *out, struct chan *b, int sv[2],
+                      struct frame *f)
+{
+    CHECK_INT(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    chan_init(b, sv[1]);
+    CHECK_INT(write(sv[0], out->data, out->len), (ssize_t)out->len);
+    CHECK(chan_fill(b) > 0);
+    CHECK_INT(chan_next(b, f), 1);
+}
+
+/* A parse result moved to a slot: the frame left names the slot and the
+ * length, and the payload read from the slot decodes as the original. */
+TEST(frame_moved_to_a_slot_reads_back_whole)
+{
+    struct link links[1] = {{.url = "http://a/1", .hash = 7}};
+    struct parse_result pr = {.title = "T",
+                              .canonical = "",
+                              .refresh = "",
+                              .text = "some text",
+                              .n_links = 1,
+                              .links = links};
+    struct buf out;
+    buf_init(&out, 1 << 20);
+    frame_put_u32(&out, 99); /* bytes before the frame stay */
+    size_t at = out.len;
+    CHECK_INT(msg_put_parse_result(&out, 5, &pr), 0);
+    size_t whole = out.len;
+    unsigned char slot[4096];
+    CHECK_INT(frame_move_to_slot(&out, at, 3, slot, 16), -E2BIG);
+    CHECK_INT(out.len, whole); /* too long: left as it was */
+    CHECK_INT(frame_move_to_slot(&out, at, 3, slot, sizeof slot), 0);
+    CHECK_INT(out.len, at + FRAME_HEADER_BYTES + 12);
+    buf_consume(&out, at);
+    struct chan b;
+    struct frame f;
+    int sv[2];
+    read_back(&out, &b, sv, &f);
+    CHECK_INT(f.type, FRAME_PARSE_RESULT);
+    CHECK_INT(f.job, 5);
+    CHECK(f.flags & FRAME_IN_SLOT);
+    uint32_t got_slot = 0;
+    size_t len = 0;
+    CHECK_INT(frame_slot(&f, &got_slot, &len), 0);
+    CHECK_INT(got_slot, 3);
+    CHECK_INT(len, whole - at - FRAME_HEADER_BYTES);
+    struct frame view = {.type = f.type, .payload = slot, .len = len};
+    struct parse_result got;
+    CHECK_INT(msg_get_parse_result(&view, &got), 0);
+    CHECK_STR(got.text, "some text");
+    CHECK_INT(got.n_links, 1);
+    CHECK_STR(got.links[0].url, "http://a/1");
+    CHECK_INT(got.links[0].hash, 7);
+    parse_result_release(&got);
+    /* A frame without the flag, or with a payload that is not a slot and
+     * a length, names no slot. */
+    f.flags = 0;
+    CHECK_INT(frame_slot(&f, &got_slot, &len), FRAME_EPROTO);
+    f.flags = FRAME_IN_SLOT;
+    f.len = 11;
+    CHECK_INT(frame_slot(&f, &got_slot, &len), FRAME_EPROTO);
+    chan_release(&b);
+    close(sv[0]);
+    close(sv[1]);
     buf_release(&out);
 }
