@@ -171,9 +171,13 @@ static const char *const stmt_sql[ST_COUNT] = {
         " WHERE ((hash = ?1 AND id <= SETTLED_ID)"
         " OR (hash = ?1 AND id > SETTLED_ID))"
         " AND state = 4 AND reason IN ('nofollow', 'depth')",
+    /* "?2 + 0", not "?2": SQLite compiles the statement again after each
+     * new binding of a parameter it compared with a partial index's
+     * condition (id > ?2 against urls_hash_recent's id > SETTLED_ID); an
+     * expression is not compared, and the plan is the same. */
     [ST_URL_QUEUED] = "SELECT id, url, depth, hops, attempts, kind FROM urls"
                       " WHERE host_id = ?1 AND state = 0"
-                      " AND id > ?2 AND id <= ?4 ORDER BY id LIMIT ?3",
+                      " AND id > ?2 + 0 AND id <= ?4 + 0 ORDER BY id LIMIT ?3",
     [ST_URL_FINISH] = "UPDATE urls SET state = ?2, reason = ?3, attempts = ?4"
                       " WHERE id = ?1",
     [ST_PAGE_ADD] =

@@ -251,6 +251,11 @@ TEST(store_queued_read_in_order_and_left_queued)
     CHECK_INT(n, 1);
     CHECK_INT(l[0].id, first);
     url_lease_release(&l[0]);
+    /* New bounds every call (the frontier's refills) use the statement as
+     * compiled: no compiling again per call. */
+    CHECK_INT(sqlite3_stmt_status(s->st[ST_URL_QUEUED],
+                                  SQLITE_STMTSTATUS_REPREPARE, 0),
+              0);
     cleanup(s);
 }
 
