@@ -33,6 +33,16 @@ static uint64_t get_le(const unsigned char *p, int n)
     return v;
 }
 
+/* The fields of the header at h; the payload follows it. Not checked. */
+static void header_get(const unsigned char *h, struct frame *f)
+{
+    f->type = h[3];
+    f->flags = (uint32_t)get_le(h + 4, 4);
+    f->len = (size_t)get_le(h + 8, 4);
+    f->job = get_le(h + 12, 8);
+    f->payload = h + FRAME_HEADER_BYTES;
+}
+
 static void put_int(struct buf *out, uint64_t v, int n)
 {
     unsigned char tmp[8];
@@ -88,17 +98,15 @@ void frame_put_str(struct buf *out, const char *s)
 int frame_move_to_slot(struct buf *out, size_t start, uint32_t slot, void *dst,
                        size_t dst_max)
 {
-    const unsigned char *h = (const unsigned char *)out->data + start;
-    size_t len = (size_t)get_le(h + 8, 4);
-    if (len > dst_max)
+    struct frame f;
+    header_get((const unsigned char *)out->data + start, &f);
+    if (f.len > dst_max)
         return -E2BIG;
-    memcpy(dst, h + FRAME_HEADER_BYTES, len);
-    int type = h[3];
-    uint64_t job = get_le(h + 12, 8);
+    memcpy(dst, f.payload, f.len);
     out->len = start;
-    size_t at = frame_begin(out, type, FRAME_IN_SLOT, job);
+    size_t at = frame_begin(out, f.type, FRAME_IN_SLOT, f.job);
     frame_put_u32(out, slot);
-    frame_put_u64(out, len);
+    frame_put_u64(out, f.len);
     return frame_end(out, at);
 }
 
@@ -279,19 +287,15 @@ int chan_next(struct chan *c, struct frame *f)
     if (avail < FRAME_HEADER_BYTES)
         return 0;
     const unsigned char *h = (const unsigned char *)c->in.data + c->in_off;
-    int type = h[3];
-    uint64_t len = get_le(h + 8, 4);
-    if (get_le(h, 2) != FRAME_MAGIC || h[2] != FRAME_VERSION || type < 1 ||
-        type > FRAME_TYPE_MAX || len > FRAME_MAX_PAYLOAD)
+    struct frame got;
+    header_get(h, &got);
+    if (get_le(h, 2) != FRAME_MAGIC || h[2] != FRAME_VERSION || got.type < 1 ||
+        got.type > FRAME_TYPE_MAX || got.len > FRAME_MAX_PAYLOAD)
         return FRAME_EPROTO;
-    if (avail < FRAME_HEADER_BYTES + len)
+    if (avail < FRAME_HEADER_BYTES + got.len)
         return 0;
-    f->type = type;
-    f->flags = (uint32_t)get_le(h + 4, 4);
-    f->job = get_le(h + 12, 8);
-    f->payload = h + FRAME_HEADER_BYTES;
-    f->len = (size_t)len;
-    c->in_off += FRAME_HEADER_BYTES + (size_t)len;
+    *f = got;
+    c->in_off += FRAME_HEADER_BYTES + got.len;
     return 1;
 }
 
