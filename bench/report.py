@@ -133,17 +133,18 @@ def crawl_table(runs, ceiling=None):
 def check_table(rs):
     out = ["| run | nginx: HTML 200 | DB: HTML 200 rows | nginx: requests - robots.txt "
            "| DB: pages rows | DB: status 0 | CPU s (time -v) | CPU s (sampled, per role) "
-           "| DB MB | stop |",
-           "|---|" + "---:|" * 8 + "---|"]
+           "| DB MB | start s | end s | stop |",
+           "|---|" + "---:|" * 10 + "---|"]
     for r in rs:
         roles = r.get("role_cpu_s_sampled") or {}
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r.get("run"), fmt(r.get("pages"), 0), fmt(r.get("db_html_200"), 0),
             fmt(r["requests"] - r.get("robots_requests", 0), 0), fmt(r.get("db_pages_rows"), 0),
             fmt(r.get("db_status_0"), 0), fmt(r.get("cpu_s"), 2),
             "%s = %s" % (fmt(sum(roles.values()), 2),
                          " + ".join("%s %s" % (k, fmt(v, 2)) for k, v in sorted(roles.items()))),
-            fmt((r.get("db_bytes") or 0) / 1e6), r.get("stop_reason")))
+            fmt((r.get("db_bytes") or 0) / 1e6), fmt(r.get("start_s"), 2),
+            fmt(r.get("tail_s"), 2), r.get("stop_reason")))
     return "\n".join(out) + "\n"
 
 
@@ -284,7 +285,10 @@ def main_section(raw, env, red, binpath):
               "(harness figure); CPU probe ms: the harness's fixed Python loop before each run "
               "(lower = faster CPU at that moment).", ""]
         if syn.get("project"):
-            p += ["Checks, crawler runs (nginx's count against the crawler's database):", "",
+            p += ["Checks, crawler runs (nginx's count against the crawler's database; start: "
+                  "seconds from the crawler's start to the first response in nginx's log, end: "
+                  "from the last response to its exit, seen to 0.1 s; wget2 is stopped at the "
+                  "budget and has neither):", "",
                   check_table(sorted(syn["project"], key=lambda r: r["run"]))]
     if real:
         nfiles = env.get("real_html_files")
