@@ -68,44 +68,42 @@ static size_t huge_pages_bytes(size_t n)
     return (n + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
 }
 
-struct populate {
+struct range {
     char *p;
     size_t n;
-    int rc;
 };
 
-static void *populate_run(void *arg)
+/* In one call (Linux 5.14 on); an older kernel refuses, and writing the
+ * range does the same a fault at a time. */
+static void *make_resident(void *arg)
 {
-    struct populate *part = arg;
-    part->rc = madvise(part->p, part->n, MADV_POPULATE_WRITE);
+    struct range *r = arg;
+    if (r->n && madvise(r->p, r->n, MADV_POPULATE_WRITE) != 0)
+        memset(r->p, 0, r->n);
     return NULL;
 }
 
-/* Makes p..p+n resident: in one call (Linux 5.14 on), or, where the kernel
- * refuses it, by writing it, a fault at a time. A big mapping is populated
- * in two halves at once. On this VM making 66 MiB resident usually takes
- * 4-7 ms, but now and then (after other processes freed memory, not
- * predictably) 75-120 ms, on the way to a crawl's first request; halves
- * on two cores were slow less often and less long. Crawls of the real
- * site (1,169 pages, each after 400 MB of tmpfs files were freed, as the
- * benchmark's wget2 runs do) took 0.380 s instead of 0.406 and 0.340
- * instead of 0.391 (medians of 12 and 14 interleaved pairs). */
+/* Makes p..p+n resident, a big mapping in two halves at once. On this VM
+ * making 66 MiB resident usually takes 4-7 ms, but now and then (after
+ * other processes freed memory, not predictably) 75-120 ms, on the way to
+ * a crawl's first request; halves on two cores were slow less often and
+ * less long. Crawls of the real site (1,169 pages, each after 400 MB of
+ * tmpfs files were freed, as the benchmark's wget2 runs do) took 0.380 s
+ * instead of 0.406 and 0.340 instead of 0.391 (medians of 12 and 14
+ * interleaved pairs). */
 static void populate(char *p, size_t n)
 {
-    size_t first = (n / 2) & ~(HUGE_PAGE_BYTES - 1);
-    struct populate half = {p + first, n - first, -1};
+    size_t first =
+        n >= 4 * HUGE_PAGE_BYTES ? (n / 2) & ~(HUGE_PAGE_BYTES - 1) : n;
+    struct range head = {p, first}, tail = {p + first, n - first};
     pthread_t thread;
-    int is_split = n >= 4 * HUGE_PAGE_BYTES &&
-                   pthread_create(&thread, NULL, populate_run, &half) == 0;
+    int is_split =
+        tail.n && pthread_create(&thread, NULL, make_resident, &tail) == 0;
+    make_resident(&head);
     if (is_split)
-        n = first;
-    if (madvise(p, n, MADV_POPULATE_WRITE) != 0)
-        memset(p, 0, n);
-    if (is_split) {
         pthread_join(thread, NULL);
-        if (half.rc != 0)
-            memset(half.p, 0, half.n);
-    }
+    else
+        make_resident(&tail); /* no thread: here, after the head */
 }
 
 void *xmap_resident(size_t n)
