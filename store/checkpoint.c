@@ -62,10 +62,12 @@
  * interleaved pairs, mean ratios of wall times. With 5 million URLs in the
  * frontier, where each commit writes more frames, 13 pairs gave -2% (+-3.5).
  * Past 64 MiB was no better than 32 (+1.7% +-1.3), past 256 MiB no better
- * than 128 (+2.5% +-2.1). */
-#define CHECKPOINT_FRAMES 4096
-#define RESTART_FRAMES 32768
-#define TAIL_FRAMES 2048
+ * than 128 (+2.5% +-2.1). All this with 4 KiB pages; the sizes are in
+ * bytes, and db_checkpointer_start turns them into frames of the
+ * database's own page size. */
+#define CHECKPOINT_BYTES (16 << 20)
+#define RESTART_BYTES (128 << 20)
+#define TAIL_BYTES (8 << 20)
 #define SHRINK_ROUNDS 2
 
 struct checkpointer {
@@ -84,7 +86,7 @@ struct checkpointer {
     int done;         /* frames of the log already copied */
     int rounds;       /* checkpoints the thread completed */
     atomic_int commit_due;
-    int frames, restart_frames, tail_frames; /* the defaults above */
+    int frames, restart_frames, tail_frames; /* the sizes above, in pages */
 };
 
 /* Copies what no reader still needs; *copied: the frames copied so far. */
@@ -188,9 +190,12 @@ static void checkpointer_free(struct checkpointer *c)
 void db_checkpointer_start(struct store *s, const char *path)
 {
     struct checkpointer *c = xcalloc(1, sizeof *c);
-    c->frames = CHECKPOINT_FRAMES;
-    c->restart_frames = RESTART_FRAMES;
-    c->tail_frames = TAIL_FRAMES;
+    int64_t page = 0;
+    if (db_int(s, "PRAGMA page_size;", &page) < 0 || page <= 0)
+        page = 4096; /* only sizes the rounds */
+    c->frames = (int)(CHECKPOINT_BYTES / page);
+    c->restart_frames = (int)(RESTART_BYTES / page);
+    c->tail_frames = (int)(TAIL_BYTES / page);
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->wake, NULL);
     if (sqlite3_open_v2(path, &c->db,
@@ -200,8 +205,9 @@ void db_checkpointer_start(struct store *s, const char *path)
             SQLITE_OK ||
         pthread_create(&c->thread, NULL, run, c) != 0) {
         /* No thread: SQLite's own checkpoint, inside the commit. */
+        int frames = c->frames;
         checkpointer_free(c);
-        sqlite3_wal_autocheckpoint(s->db, CHECKPOINT_FRAMES);
+        sqlite3_wal_autocheckpoint(s->db, frames);
         return;
     }
     s->ckpt = c;

@@ -1,7 +1,7 @@
 /*
  * gather: the VFS of the crawl's writing connection: the platform's own,
  * except that the frames a commit appends to the write-ahead log are
- * gathered into writes of up to GATHER_BYTES (30 frames).
+ * gathered into writes of up to GATHER_BYTES (15 frames of 8 KiB pages).
  *
  * SQLite writes each log frame with two calls, its 24-byte header and its
  * page, so a commit of 10,000 frames made 20,000 system calls, and on a

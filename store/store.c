@@ -443,11 +443,39 @@ static int take_lock(struct store *s, const char *path, char *err,
     return 0;
 }
 
+/* New databases get pages of 8 KiB instead of SQLite's 4 KiB. A crawl
+ * writes mostly page texts (~14 KB each, in overflow pages) and rows that
+ * land on random index leaves; with 8 KiB pages a commit writes half as
+ * many log frames, and the cache has half as many pages to track for the
+ * same memory. 20,000-page crawls were 2.7% (+-1.4) and 3.0% (+-1.4)
+ * faster in two sets of 12 interleaved pairs, with 5 million frontier URLs
+ * 8.9% (+-5.0) in 8, and the coordinator's peak fell by 3 MB there (94.8
+ * MB). The database grows by 2.5%. With 16 KiB pages the database grew 7%
+ * and the coordinator's peak rose by 2 MB, for a gain within the noise. */
+#define PAGE_BYTES 8192
+
+/* The page size of the database at path, PAGE_BYTES when there is none
+ * yet (or its header cannot be read: SQLite will say why). */
+static size_t file_page_bytes(const char *path)
+{
+    unsigned char h[18];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return PAGE_BYTES;
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    close(fd);
+    if (n != (ssize_t)sizeof h || memcmp(h, "SQLite format 3", 16) != 0)
+        return PAGE_BYTES;
+    size_t v = (size_t)h[16] << 8 | h[17];
+    if (v == 1)
+        return 65536;
+    return v >= 512 && (v & (v - 1)) == 0 ? v : PAGE_BYTES;
+}
+
 /* The page cache of a read-write connection is DB_CACHE_KIB; the
  * checkpoint thread's takes a few hundred pages more from the same memory
  * (page_memory_setup). */
-#define PAGE_BYTES 4096 /* SQLite's default page size, which we keep */
-#define SPARE_PAGES 512
+#define SPARE_BYTES (2 << 20)
 
 /* SQLite allocates its cached pages one at a time as the cache fills:
  * 16,000 first-touch page faults for 64 MiB, ~10 us each on this VM, and
@@ -456,10 +484,11 @@ static int take_lock(struct store *s, const char *path, char *err,
  * (xmap_resident: a 20,000-fetch crawl's coordinator took 24,156 faults
  * before, 5,662 after, and the crawl's median wall time fell 13%; made
  * resident in one call, start-up took 7-35 ms for it instead of 10-120).
- * Only a crawl asks for it (the query commands open read-only first).
- * Done once, before SQLite initializes (later, sqlite3_config refuses);
- * the mapping lives as long as the process. */
-static void page_memory_setup(void)
+ * Its slots fit the pages of the database about to be opened, which may
+ * be older than PAGE_BYTES. Only a crawl asks for it (the query commands
+ * open read-only first). Done once, before SQLite initializes (later,
+ * sqlite3_config refuses); the mapping lives as long as the process. */
+static void page_memory_setup(const char *path)
 {
     static int is_done;
     int hdr_bytes = 0;
@@ -467,8 +496,9 @@ static void page_memory_setup(void)
         sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr_bytes) != SQLITE_OK)
         return;
     is_done = 1;
-    size_t slot = (PAGE_BYTES + (size_t)hdr_bytes + 7) & ~(size_t)7;
-    size_t n = DB_CACHE_KIB * 1024 / PAGE_BYTES + SPARE_PAGES;
+    size_t page = file_page_bytes(path);
+    size_t slot = (page + (size_t)hdr_bytes + 7) & ~(size_t)7;
+    size_t n = (DB_CACHE_KIB * (size_t)1024 + SPARE_BYTES) / page;
     void *p = xmap_resident(slot * n);
     if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, p, (int)slot, (int)n) !=
         SQLITE_OK)
@@ -495,7 +525,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (writable)
-        page_memory_setup();
+        page_memory_setup(path);
     int oflags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                           : SQLITE_OPEN_READONLY;
     const char *vfs = writable ? db_gather_vfs() : NULL;
@@ -518,7 +548,10 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
          * and each new page by default; a crawl's pages are public, and
          * the zeroes cost CPU and log writes (a settle frees whole
          * indexes). */
-        if (db_exec(s, "PRAGMA journal_mode = WAL;") < 0 ||
+        /* page_size: for a new database only; it is fixed once there is
+         * a log. */
+        if (db_exec(s, "PRAGMA page_size = " STRINGIFY(PAGE_BYTES) ";") < 0 ||
+            db_exec(s, "PRAGMA journal_mode = WAL;") < 0 ||
             db_exec(s, "PRAGMA synchronous = NORMAL;") < 0 ||
             db_exec(s, "PRAGMA secure_delete = OFF;") < 0 ||
             db_exec(s, "BEGIN;") < 0 || migrate_v1(s) < 0 ||

@@ -482,13 +482,22 @@ static void add_urls(struct store *s, int64_t host, int first, int n)
     }
 }
 
-/* A new store whose log is copied past 64 frames and restarts past 256
- * (a tail of up to 128 copied inside the commit), its log's path in wal
- * (96 bytes) and one host in *h. */
+/* How many frames of s's log hold kib KiB of pages. */
+static int log_frames(struct store *s, int kib)
+{
+    int64_t page = 0;
+    CHECK_INT(db_int(s, "PRAGMA page_size;", &page), 0);
+    return page > 0 ? (int)(kib * 1024 / page) : kib / 4;
+}
+
+/* A new store whose log is copied past 256 KiB and restarts past 1 MiB
+ * (a tail of up to 512 KiB copied inside the commit), its log's path in
+ * wal (96 bytes) and one host in *h. */
 static struct store *fresh_small_log(char *wal, int64_t *h)
 {
     struct store *s = fresh();
-    db_checkpointer_tune(s, 64, 256, 128);
+    db_checkpointer_tune(s, log_frames(s, 256), log_frames(s, 1024),
+                         log_frames(s, 512));
     snprintf(wal, 96, "%s-wal", db_path);
     CHECK_INT(store_host_id(s, "http://a", 8, h), 0);
     return s;
@@ -781,9 +790,42 @@ static void io_calls(int64_t *reads, int64_t *writes)
         fclose(f);
 }
 
+/* A new database gets pages of 8 KiB; one made with another page size
+ * (older crawls had SQLite's 4 KiB) keeps it, and works as before. */
+TEST(store_page_size_new_and_kept)
+{
+    struct store *s = fresh();
+    int64_t page = 0, h;
+    CHECK_INT(db_int(s, "PRAGMA page_size;", &page), 0);
+    CHECK_INT(page, 8192);
+    cleanup(s);
+    set_db_path();
+    unlink(db_path);
+    sqlite3 *db = NULL;
+    CHECK_INT(sqlite3_open(db_path, &db), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(db, "PRAGMA page_size = 4096;"
+                               "PRAGMA journal_mode = WAL;",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(db);
+    char err[256];
+    s = NULL;
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err), 0);
+    CHECK_INT(db_int(s, "PRAGMA page_size;", &page), 0);
+    CHECK_INT(page, 4096);
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    CHECK_INT(store_begin(s), 0);
+    add_urls(s, h, 0, 3000);
+    CHECK_INT(store_commit(s), 0);
+    check_integrity(s);
+    CHECK_INT(url_count(s, URL_QUEUED), 3000);
+    cleanup(s);
+}
+
 /* A checkpoint reads the log ahead and writes consecutive pages in one
- * call: copying a new database's ~1,500 pages takes a few dozen calls each
- * way, not one a page, and the file it writes is the database. */
+ * call: copying a new database's ~1,500 pages (of 8 KiB) takes about a
+ * hundred calls each way, not one a page, and the file it writes is the
+ * database. */
 TEST(store_checkpoint_copies_in_large_calls)
 {
     struct store *s = fresh();
@@ -791,7 +833,7 @@ TEST(store_checkpoint_copies_in_large_calls)
     int64_t h;
     CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
     CHECK_INT(store_begin(s), 0);
-    add_urls(s, h, 0, 4000);
+    add_urls(s, h, 0, 8000);
     CHECK_INT(store_commit(s), 0);
     int64_t r0, w0, r1, w1;
     int n_log = 0, n_copied = 0;
@@ -814,7 +856,7 @@ TEST(store_checkpoint_copies_in_large_calls)
         sqlite3_prepare_v2(db, "SELECT count(*) FROM urls", -1, &st, NULL),
         SQLITE_OK);
     CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-    CHECK_INT(sqlite3_column_int(st, 0), 4000);
+    CHECK_INT(sqlite3_column_int(st, 0), 8000);
     sqlite3_finalize(st);
     sqlite3_close(db);
     cleanup(NULL);
