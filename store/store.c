@@ -544,12 +544,11 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
         char sql[128];
         snprintf(sql, sizeof sql, "PRAGMA application_id = %d;",
                  APPLICATION_ID);
-        /* secure_delete: Debian's SQLite zeroes every freed cell and page
-         * and each new page by default; a crawl's pages are public, and
-         * the zeroes cost CPU and log writes (a settle frees whole
-         * indexes). */
-        /* page_size: for a new database only; it is fixed once there is
-         * a log. */
+        /* page_size: takes for a new database only (it is fixed once
+         * there is a log). secure_delete: Debian's SQLite zeroes every
+         * freed cell and page and each new page by default; a crawl's
+         * pages are public, and the zeroes cost CPU and log writes (a
+         * settle frees whole indexes). */
         if (db_exec(s, "PRAGMA page_size = " STRINGIFY(PAGE_BYTES) ";") < 0 ||
             db_exec(s, "PRAGMA journal_mode = WAL;") < 0 ||
             db_exec(s, "PRAGMA synchronous = NORMAL;") < 0 ||
