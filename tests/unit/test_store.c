@@ -803,8 +803,9 @@ TEST(store_page_size_new_and_kept)
     unlink(db_path);
     sqlite3 *db = NULL;
     CHECK_INT(sqlite3_open(db_path, &db), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(db, "PRAGMA page_size = 4096;"
-                               "PRAGMA journal_mode = WAL;",
+    CHECK_INT(sqlite3_exec(db,
+                           "PRAGMA page_size = 4096;"
+                           "PRAGMA journal_mode = WAL;",
                            NULL, NULL, NULL),
               SQLITE_OK);
     sqlite3_close(db);
