@@ -51,11 +51,10 @@ def main():
     t0 = time.monotonic()
     time.sleep(DELAY_S)
     good = 0
-    last = None
-    while time.monotonic() - t0 < a.max_wait:
+    while True:  # at least one probe, whatever --max-wait says
         last = cpuload.cpu_probe_ms()
         good = good + 1 if last <= quiet * 1.15 else 0
-        if good == QUIET_PROBES:
+        if good == QUIET_PROBES or time.monotonic() - t0 >= a.max_wait:
             break
         time.sleep(0.3)
     waited = time.monotonic() - t0
