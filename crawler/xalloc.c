@@ -4,7 +4,6 @@
 #include "crawler/xalloc.h"
 
 #include <malloc.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,63 +67,18 @@ static size_t huge_pages_bytes(size_t n)
     return (n + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
 }
 
-struct range {
-    char *p;
-    size_t n;
-};
-
-/* In one call (Linux 5.14 on); an older kernel refuses, and writing the
- * range does the same a fault at a time. */
-static void *make_resident(void *arg)
-{
-    struct range *r = arg;
-    if (r->n && madvise(r->p, r->n, MADV_POPULATE_WRITE) != 0)
-        memset(r->p, 0, r->n);
-    return NULL;
-}
-
-/* Makes p..p+n resident, a big mapping in two halves at once. On this VM
- * making 66 MiB resident usually takes 4-7 ms, but now and then (after
- * other processes freed memory, not predictably) 75-120 ms, on the way to
- * a crawl's first request; halves on two cores were slow less often and
- * less long. Crawls of the real site (1,169 pages, each after 400 MB of
- * tmpfs files were freed, as the benchmark's wget2 runs do) took 0.380 s
- * instead of 0.406 and 0.340 instead of 0.391 (medians of 12 and 14
- * interleaved pairs). */
-static void populate(char *p, size_t n)
-{
-    size_t first =
-        n >= 4 * HUGE_PAGE_BYTES ? (n / 2) & ~(HUGE_PAGE_BYTES - 1) : n;
-    struct range head = {p, first}, tail = {p + first, n - first};
-    pthread_t thread;
-    int is_split =
-        tail.n && pthread_create(&thread, NULL, make_resident, &tail) == 0;
-    make_resident(&head);
-    if (is_split)
-        pthread_join(thread, NULL);
-    else
-        make_resident(&tail); /* no thread: here, after the head */
-}
-
-void *xmap_resident(size_t n)
+void *xmap_huge(size_t n)
 {
     n = huge_pages_bytes(n);
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         die_oom(n);
-    /* Huge pages from the start: with 5 M URLs in the frontier, crawls
-     * this way were faster in 6 of 8 interleaved pairs (median 6.7 s)
-     * than populated in 4 KiB pages and collapsed in a thread (7.1 s) or
-     * left to khugepaged (7.3 s). The price, on this VM: right after
-     * another process freed a lot of memory (a crawl that wrote 20,000
-     * files to tmpfs), getting SQLite's 66 MiB in huge pages took 48-151
-     * ms instead of 4 (no compaction counted in /proc/vmstat). In 4 KiB
-     * pages it is no cheaper: populating takes 10-17 ms, but the first
-     * write to each page still costs ~5 us, 76-98 ms for one write per
-     * SQLite slot. */
+    /* Not made resident here: a crawl of a few pages would pay for all of
+     * it. Made resident up front (MADV_POPULATE_WRITE), SQLite's 64 MiB
+     * took 2-70 ms of the start on this VM, the most right after another
+     * process had freed a lot of memory. */
     (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: may be refused */
-    populate(p, n);
     return p;
 }
 

@@ -18,13 +18,11 @@ char *xstrndup(const char *s, size_t n);
 /* Returns a copy of the n bytes at p plus a terminating NUL. */
 char *xmemdup0(const void *p, size_t n);
 
-/* Returns n zeroed bytes, already resident, on huge pages where the kernel
- * gives them; for a big table written at random all through a crawl. Its
- * pages would otherwise come one fault at a time, and a page read before
- * it is written maps the shared zero page, so that the first write copies
- * it and flushes the TLB of every core running another of the process's
- * threads. Lives as long as the process, or until xunmap(p, n). */
-void *xmap_resident(size_t n);
+/* Returns n zeroed bytes on huge pages where the kernel gives them, made
+ * resident 2 MiB at a time as they are first touched: for a big table
+ * read and written at random (on 4 KiB pages, one fault and one TLB entry
+ * each). Lives as long as the process, or until xunmap(p, n). */
+void *xmap_huge(size_t n);
 void xunmap(void *p, size_t n);
 
 /* Makes malloc keep freed memory for reuse instead of handing it back to

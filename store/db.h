@@ -37,10 +37,9 @@ enum stmt_id {
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 
-/* The page cache of a read-write connection, in KiB (store_open). SQLite
- * touches all of it when it sets the memory up, so it is resident from the
- * start: with the settled filter (up to FILTER_MAX_BYTES) the coordinator
- * stays under 100 MB. */
+/* The page cache of a read-write connection, in KiB (store_open): with the
+ * settled filter (up to FILTER_MAX_BYTES) the coordinator stays under 100
+ * MB when both are full. */
 #define DB_CACHE_KIB 61440
 
 /* The URL-seen test is two partial unique indexes on urls(hash):
@@ -142,6 +141,12 @@ void db_bind_now(struct store *s, sqlite3_stmt *st, int i);
  * ahead for a checkpoint; NULL when it could not be registered (then
  * SQLite's default VFS serves, only slower). */
 const char *db_gather_vfs(void);
+
+/* store/pagemem.c: SQLite's cached pages of page_bytes, up to cache_bytes
+ * of them, come from one mapping on huge pages, made resident as they are
+ * first used. Once per process, before SQLite initializes; later calls do
+ * nothing, and without it SQLite allocates them itself. */
+void db_page_memory_setup(size_t page_bytes, size_t cache_bytes);
 
 /* store/checkpoint.c: the thread that copies the log into the database
  * (path) for a read-write store; without it, SQLite's own checkpoint. */

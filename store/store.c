@@ -474,36 +474,10 @@ static size_t file_page_bytes(const char *path)
 
 /* The page cache of a read-write connection is DB_CACHE_KIB; the
  * checkpoint thread's takes a few hundred pages more from the same memory
- * (page_memory_setup). */
+ * (store/pagemem.c). Its slots fit the pages of the database about to be
+ * opened, which may be older than PAGE_BYTES. Only a crawl asks for it
+ * (the query commands open read-only first). */
 #define SPARE_BYTES (2 << 20)
-
-/* SQLite allocates its cached pages one at a time as the cache fills:
- * 16,000 first-touch page faults for 64 MiB, ~10 us each on this VM, and
- * as many 4 KiB TLB entries for a cache read at random. Here they come
- * from one resident mapping that the kernel may back with 2 MiB pages
- * (xmap_resident: a 20,000-fetch crawl's coordinator took 24,156 faults
- * before, 5,662 after, and the crawl's median wall time fell 13%; made
- * resident in one call, start-up took 7-35 ms for it instead of 10-120).
- * Its slots fit the pages of the database about to be opened, which may
- * be older than PAGE_BYTES. Only a crawl asks for it (the query commands
- * open read-only first). Done once, before SQLite initializes (later,
- * sqlite3_config refuses); the mapping lives as long as the process. */
-static void page_memory_setup(const char *path)
-{
-    static int is_done;
-    int hdr_bytes = 0;
-    if (is_done ||
-        sqlite3_config(SQLITE_CONFIG_PCACHE_HDRSZ, &hdr_bytes) != SQLITE_OK)
-        return;
-    is_done = 1;
-    size_t page = file_page_bytes(path);
-    size_t slot = (page + (size_t)hdr_bytes + 7) & ~(size_t)7;
-    size_t n = (DB_CACHE_KIB * (size_t)1024 + SPARE_BYTES) / page;
-    void *p = xmap_resident(slot * n);
-    if (sqlite3_config(SQLITE_CONFIG_PAGECACHE, p, (int)slot, (int)n) !=
-        SQLITE_OK)
-        xunmap(p, slot * n);
-}
 
 int store_open(const char *path, unsigned flags, struct store **out, char *err,
                size_t errlen)
@@ -525,7 +499,8 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (writable)
-        page_memory_setup(path);
+        db_page_memory_setup(file_page_bytes(path),
+                             DB_CACHE_KIB * (size_t)1024 + SPARE_BYTES);
     int oflags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                           : SQLITE_OPEN_READONLY;
     const char *vfs = writable ? db_gather_vfs() : NULL;

@@ -823,6 +823,44 @@ TEST(store_page_size_new_and_kept)
     cleanup(s);
 }
 
+/* Bytes resident in this process (/proc/self/statm), or -1. */
+static int64_t resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long long size = 0, resident = -1;
+    if (f) {
+        if (fscanf(f, "%lld %lld", &size, &resident) != 2)
+            resident = -1;
+        fclose(f);
+    }
+    return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
+}
+
+/* The crawl's page cache (60 MiB) becomes memory as SQLite uses it, not
+ * all when the store opens (a crawl of a few pages paid for all of it);
+ * the pages come from it and go back to it intact. */
+TEST(store_page_memory_grows_with_use)
+{
+    int64_t before = resident_bytes();
+    CHECK(before > 0);
+    struct store *s = fresh();
+    CHECK(resident_bytes() - before < (int64_t)16 << 20);
+    int64_t h;
+    CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
+    CHECK_INT(store_begin(s), 0);
+    add_urls(s, h, 0, 20000);
+    CHECK_INT(store_commit(s), 0);
+    CHECK_INT(db_exec(s, "PRAGMA cache_size = 20;"), 0); /* frees them */
+    CHECK_INT(db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";"),
+              0);
+    CHECK_INT(store_begin(s), 0);
+    add_urls(s, h, 20000, 20000);
+    CHECK_INT(store_commit(s), 0);
+    check_integrity(s);
+    CHECK_INT(url_count(s, URL_QUEUED), 40000);
+    cleanup(s);
+}
+
 /* A checkpoint reads the log ahead and writes consecutive pages in one
  * call: copying a new database's ~1,500 pages (of 8 KiB) takes about a
  * hundred calls each way, not one a page, and the file it writes is the
