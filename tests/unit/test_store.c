@@ -847,15 +847,15 @@ TEST(store_page_memory_grows_with_use)
     CHECK(resident_bytes() - before < (int64_t)16 << 20);
     int64_t h;
     CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
-    CHECK_INT(store_begin(s), 0);
-    add_urls(s, h, 0, 20000);
-    CHECK_INT(store_commit(s), 0);
-    CHECK_INT(db_exec(s, "PRAGMA cache_size = 20;"), 0); /* frees them */
-    CHECK_INT(db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";"),
-              0);
-    CHECK_INT(store_begin(s), 0);
-    add_urls(s, h, 20000, 20000);
-    CHECK_INT(store_commit(s), 0);
+    for (int round = 0; round < 2; round++) {
+        CHECK_INT(store_begin(s), 0);
+        add_urls(s, h, round * 20000, 20000);
+        CHECK_INT(store_commit(s), 0);
+        /* a small cache gives the slots back; the next round takes them */
+        CHECK_INT(db_exec(s, "PRAGMA cache_size = 20;"), 0);
+        CHECK_INT(
+            db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";"), 0);
+    }
     check_integrity(s);
     CHECK_INT(url_count(s, URL_QUEUED), 40000);
     cleanup(s);
