@@ -903,11 +903,15 @@ static void refill(struct coord *c, struct host *h)
         }
         is_pages_done = 1;
     }
-    c->progress.n_queued -= kept;
-    /* The count is a hint kept in memory; the store is the truth. */
-    h->n_queued = is_queue_done ? 0 : h->n_queued - kept;
-    if (h->n_queued < 0)
+    c->progress.n_queued =
+        c->progress.n_queued > kept ? c->progress.n_queued - kept : 0;
+    /* The count is a hint kept in memory, and at start-up at most
+     * STORE_QUEUED_COUNT_MAX; the store is the truth: a host stays due
+     * until a refill finds its queue empty. */
+    if (is_queue_done)
         h->n_queued = 0;
+    else
+        h->n_queued = h->n_queued > kept ? h->n_queued - kept : 1;
 }
 
 static int page_budget_left(const struct coord *c)
@@ -1325,6 +1329,8 @@ static void load_host(void *arg, struct host_row *row)
         sched_add(&c->sched, row->id, row->origin, strlen(row->origin));
     host_restore(c, h, row);
     c->progress.n_queued += row->n_queued;
+    if (row->n_queued >= STORE_QUEUED_COUNT_MAX)
+        c->progress.is_queued_floor = 1;
     host_row_release(row);
     sched_update(&c->sched, h);
 }

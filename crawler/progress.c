@@ -29,11 +29,11 @@ void progress_tick(struct progress *p, int64_t now_ms, size_t in_flight)
         return;
     p->last_ms = now_ms;
     fprintf(stderr,
-            "\r\033[Kpages %lld  %.1f/s  queued %lld  in flight %zu  "
+            "\r\033[Kpages %lld  %.1f/s  queued %lld%s  in flight %zu  "
             "errors %lld  %.1f MB",
             (long long)p->n_pages, rate(p->n_pages, now_ms - p->started_ms),
-            (long long)p->n_queued, in_flight, (long long)p->n_errors,
-            (double)p->n_bytes / 1e6);
+            (long long)p->n_queued, p->is_queued_floor ? "+" : "", in_flight,
+            (long long)p->n_errors, (double)p->n_bytes / 1e6);
 }
 
 void progress_end(struct progress *p, int64_t now_ms)

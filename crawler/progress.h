@@ -22,7 +22,8 @@ struct progress {
     int64_t n_errors; /* URLs failed this run */
     int64_t n_bytes;
     int64_t n_hosts_parked;
-    int64_t n_queued; /* URLs waiting, approximately */
+    int64_t n_queued;    /* URLs waiting, approximately */
+    int is_queued_floor; /* ... at least: a host's count was capped */
 };
 
 void progress_init(struct progress *p, int quiet, int64_t now_ms);

@@ -107,8 +107,7 @@ int store_hosts_with_work(struct store *s,
     static const char sql[] =
         "SELECT h.id, h.origin, h.robots_state, h.robots_txt,"
         " h.robots_fetched_ms, h.crawl_delay_ms, h.delay_ms, h.next_at_ms,"
-        " h.error_streak, (SELECT count(*) FROM urls AS q"
-        " WHERE q.host_id = h.id AND q.state = 0), (SELECT count(*)"
+        " h.error_streak, " QUEUED_COUNT_SQL("h.id") ", (SELECT count(*)"
         " FROM urls AS d WHERE d.host_id = h.id AND d.state IN (2, 3))"
         /* Each count reads only its run of urls_host_state. */
         " FROM hosts AS h WHERE EXISTS (SELECT 1 FROM urls AS w"

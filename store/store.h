@@ -80,9 +80,14 @@ struct host_row {
     int64_t delay_ms;       /* the current delay, back-off included */
     int64_t next_at_ms;
     int64_t error_streak;
-    int64_t n_queued; /* urls in URL_QUEUED */
+    int64_t n_queued; /* urls in URL_QUEUED, at most STORE_QUEUED_COUNT_MAX */
     int64_t n_done;   /* urls in URL_DONE or URL_FAILED */
 };
+
+/* A host row counts its queued URLs up to this many: counting them all
+ * stepped over every queued URL, 0.25 s of the start of a crawl with 5
+ * million. */
+#define STORE_QUEUED_COUNT_MAX 10000
 
 void host_row_release(struct host_row *h);
 

@@ -366,6 +366,31 @@ class InterruptTest(CrawlTestCase):
         self.assertOnePageRowEach(db, status=200)
 
 
+    def test_resume_host_queue_longer_than_counted(self):
+        """A resumed crawl counts a host's queued URLs only up to 10,000
+        (STORE_QUEUED_COUNT_MAX): the count is a hint, and the crawl
+        fetches every URL queued, not just that many."""
+        n_urls = 10_050  # past the cap
+        web = self.start_web(1)
+        web.mount(lambda host, path: Response(body="<title>t</title>")
+                  if path.startswith("/q/") else None)
+        urls = [web.url(f"/q/{i}") for i in range(n_urls)]
+        self.write_seeds(urls)
+        self.crawl_ok("--max-pages", 1)
+        db = open_db(self.db_path)
+        try:
+            self.assertEqual(len(urls_in_state(db, QUEUED)), n_urls - 1,
+                             "URLs queued after the first run")
+        finally:
+            db.close()
+
+        self.crawl_ok("--connections", 32, "--host-connections", 8)
+        db = self.db()
+        self.assertSameSet(urls, urls_in_state(db, DONE),
+                           "done URLs after resuming")
+        self.assertEqual(urls_in_state(db, QUEUED), set(), "queued URLs")
+
+
 class ChildDeathTest(CrawlTestCase):
     """A child killed mid-crawl is replaced and its work done anyway."""
 
