@@ -37,11 +37,9 @@ enum stmt_id {
 #define STRINGIFY_(x) #x
 #define STRINGIFY(x) STRINGIFY_(x)
 
-/* The queued URLs of the host whose id is the SQL expression host, counted
- * up to STORE_QUEUED_COUNT_MAX (one run of urls_host_state). */
-#define QUEUED_COUNT_SQL(host)                                                 \
-    "(SELECT count(*) FROM (SELECT 1 FROM urls WHERE host_id = " host          \
-    " AND state = 0 LIMIT " STRINGIFY(STORE_QUEUED_COUNT_MAX) "))"
+/* STORE_QUEUED_COUNT_MAX as an SQL literal, for the LIMIT of a host's
+ * count of queued URLs (one run of urls_host_state). */
+#define QUEUED_COUNT_MAX_SQL STRINGIFY(STORE_QUEUED_COUNT_MAX)
 
 /* The page cache of a read-write connection, in KiB (store_open): with the
  * settled filter (up to FILTER_MAX_BYTES) the coordinator stays under 100

@@ -104,12 +104,16 @@ int store_host_load(struct store *s, int64_t id, struct host_row *out)
 int store_hosts_with_work(struct store *s,
                           void (*fn)(void *arg, struct host_row *h), void *arg)
 {
+    /* Each count reads only its run of urls_host_state. */
     static const char sql[] =
         "SELECT h.id, h.origin, h.robots_state, h.robots_txt,"
         " h.robots_fetched_ms, h.crawl_delay_ms, h.delay_ms, h.next_at_ms,"
-        " h.error_streak, " QUEUED_COUNT_SQL("h.id") ", (SELECT count(*)"
-        " FROM urls AS d WHERE d.host_id = h.id AND d.state IN (2, 3))"
-        /* Each count reads only its run of urls_host_state. */
+        " h.error_streak,"
+        " (SELECT count(*) FROM (SELECT 1 FROM urls AS q"
+        " WHERE q.host_id = h.id AND q.state = 0"
+        " LIMIT " QUEUED_COUNT_MAX_SQL ")),"
+        " (SELECT count(*) FROM urls AS d"
+        " WHERE d.host_id = h.id AND d.state IN (2, 3))"
         " FROM hosts AS h WHERE EXISTS (SELECT 1 FROM urls AS w"
         " WHERE w.host_id = h.id AND w.state = 0)";
     sqlite3_stmt *st;

@@ -144,7 +144,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_HOST_LOAD] =
         "SELECT origin, robots_state, robots_txt, robots_fetched_ms,"
         " crawl_delay_ms, delay_ms, next_at_ms, error_streak,"
-        " " QUEUED_COUNT_SQL("?1") ","
+        " (SELECT count(*) FROM (SELECT 1 FROM urls WHERE host_id = ?1"
+        " AND state = 0 LIMIT " QUEUED_COUNT_MAX_SQL ")),"
         " (SELECT count(*) FROM urls WHERE host_id = ?1 AND state IN (2, 3))"
         " FROM hosts WHERE id = ?1",
     [ST_HOST_SAVE] =
