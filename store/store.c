@@ -555,7 +555,9 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
         rc = STORE_EFAIL;
         goto fail;
     }
-    db_exec(s, "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";");
+    db_exec(s, writable
+                   ? "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";"
+                   : "PRAGMA cache_size = -" STRINGIFY(READ_CACHE_KIB) ";");
     if (writable)
         db_checkpointer_start(s, path);
     *out = s;

@@ -870,7 +870,7 @@ static int64_t resident_bytes(void)
     return resident < 0 ? -1 : resident * sysconf(_SC_PAGESIZE);
 }
 
-/* The crawl's page cache (60 MiB) becomes memory as SQLite uses it, not
+/* The crawl's page cache (16 MiB) becomes memory as SQLite uses it, not
  * all when the store opens (a crawl of a few pages paid for all of it);
  * the pages come from it and go back to it intact. */
 TEST(store_page_memory_grows_with_use)
@@ -878,7 +878,7 @@ TEST(store_page_memory_grows_with_use)
     int64_t before = resident_bytes();
     CHECK(before > 0);
     struct store *s = fresh();
-    CHECK(resident_bytes() - before < (int64_t)16 << 20);
+    CHECK(resident_bytes() - before < (int64_t)8 << 20);
     int64_t h;
     CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
     for (int round = 0; round < 2; round++) {
