@@ -878,7 +878,8 @@ TEST(store_page_memory_grows_with_use)
     int64_t before = resident_bytes();
     CHECK(before > 0);
     struct store *s = fresh();
-    CHECK(resident_bytes() - before < (int64_t)8 << 20);
+    /* ~5 MiB here, ~9 under AddressSanitizer; a resident cache adds 18 */
+    CHECK(resident_bytes() - before < (int64_t)12 << 20);
     int64_t h;
     CHECK_INT(store_host_id(s, "http://a", 8, &h), 0);
     for (int round = 0; round < 2; round++) {
