@@ -365,7 +365,6 @@ class InterruptTest(CrawlTestCase):
                            "done URLs after resuming")
         self.assertOnePageRowEach(db, status=200)
 
-
     def test_resume_host_queue_longer_than_counted(self):
         """A resumed crawl counts a host's queued URLs only up to 10,000
         (STORE_QUEUED_COUNT_MAX): the count is a hint, and the crawl
