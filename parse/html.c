@@ -4,6 +4,7 @@
  * Runs in the parser process. The pipeline is
  *
  *   sniff (binary?) -> pick a charset -> decode to UTF-8 in 64 KiB chunks
+ *     -> long stretches of text set aside, a mark in their place
  *     -> libxml2 push parser (SAX callbacks only, fed 1024 tags at a time,
  *        restarted where it would stop or nest without bound; see
  *        struct sax_session) -> struct extract -> out
@@ -19,17 +20,20 @@
  *
  * Owns, for one call: the libxml2 contexts (created and freed in
  * sax_run), the iconv descriptor and decode buffer (struct decoder), the
- * base URL, a per-page cache of href resolutions and the link dedupe sets
- * (struct extract). Nothing survives the call but what url_resolve puts
- * in the caller's memo (html_options); we never call xmlCleanupParser.
+ * base URL, a per-page cache of href resolutions, the link dedupe sets
+ * and the stretches of text set aside (struct extract). Nothing survives the
+ * call but what url_resolve puts in the caller's memo (html_options); we never
+ * call xmlCleanupParser.
  *
  * Invariants: every string put in out is well-formed UTF-8; text and title
  * never exceed their caps and are cut on a character boundary; per page,
  * each distinct href is resolved once per base, and each (target, kind,
  * flags) is reported once; our own time and memory are linear in the body
- * (libxml2 still checks the attributes of one element for duplicates in
- * time quadratic in their number).
+ * (a document whose marks go astray is parsed twice; libxml2 still checks
+ * the attributes of one element for duplicates in time quadratic in their
+ * number).
  */
+#define _GNU_SOURCE /* memrchr */
 #include "parse/html.h"
 
 #include <errno.h>
@@ -617,6 +621,190 @@ static int decoder_next(struct decoder *d)
  * parse at once with session_stop. */
 #define FEED_TAGS 1024
 #define MAX_DEPTH 1024
+
+/* ---- text libxml2 does not walk ---- */
+
+/*
+ * libxml2 2.9.14 reads character data a character at a time, ~75
+ * instructions a byte: half of a parser's time on a page of prose. So each
+ * long stretch of plain text goes to it as one mark (MARK, a private use
+ * character), the stretch itself is kept aside, and on_text puts it back
+ * where the mark comes out.
+ *
+ * A stretch lies between a '>' and the next '<', starts with a byte that
+ * is not white space and holds none of the bytes libxml2 treats specially
+ * in text (is_mark_stop). Where libxml2 reads such a stretch as text (or
+ * as a comment or script), it reads the mark as the same, in the same
+ * state from start to end (neither holds '<', '>' or '&', and both are
+ * valid characters that are not blank), so it makes the same calls and
+ * the text comes out the same. Stretches are chosen by looking at bytes,
+ * not by parsing, so one may also lie where libxml2 reads something else,
+ * a quoted attribute value or a declaration; that mark does not come out
+ * as text or a comment. Every mark in the input is ours (a document that
+ * holds MARK is not marked) and libxml2 hands out each input character at
+ * most once, so when as many marks come out as went in, all were read as
+ * text; otherwise the document is parsed again unmarked.
+ */
+#define MARK "\xEF\xA3\xBF" /* U+F8FF */
+#define MARK_LEN 3
+#define MARK_MIN_BYTES 16 /* shorter stretches are left in place */
+
+struct marks {
+    int is_on;       /* this document is being marked */
+    int is_broken;   /* a mark went astray: parse again unmarked */
+    struct buf text; /* the stretches, back to back */
+    size_t *ends;    /* stretch k is text[ends[k - 1] (0 for k = 0), ends[k]) */
+    size_t n, alloc;
+    size_t n_seen; /* marks that came out so far */
+    char *out;     /* the marked copy of the chunk being fed */
+    size_t out_alloc;
+};
+
+static void marks_init(struct marks *m, int is_on)
+{
+    memset(m, 0, sizeof *m);
+    m->is_on = is_on;
+    buf_init(&m->text, SIZE_MAX);
+}
+
+static void marks_release(struct marks *m)
+{
+    buf_release(&m->text);
+    free(m->ends);
+    free(m->out);
+}
+
+static int is_mark_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Bytes a stretch does not hold: '&' (a reference), controls libxml2
+ * drops (it does not take form feed either), and the lead byte of
+ * U+F000-U+FFFF, which holds MARK and the non-characters libxml2 drops. */
+static int is_mark_stop(unsigned char c)
+{
+    return c == '&' || c == 0xEF || (c < 0x20 && !is_mark_ws(c));
+}
+
+/* The length of the run of bytes at p that are not stop bytes, 8 at a
+ * time while a word holds none of '&', 0xEF or a byte below 0x20 (white
+ * space below 0x20 goes the slow way). */
+static size_t mark_span(const unsigned char *p, size_t n)
+{
+    size_t j = 0;
+    for (;;) {
+        while (n - j >= 8) {
+            uint64_t w;
+            memcpy(&w, p + j, 8);
+            if (bytes_below_20(w) | bytes_equal(w, 0x2626262626262626ULL) |
+                bytes_equal(w, 0xEFEFEFEFEFEFEFEFULL))
+                break;
+            j += 8;
+        }
+        size_t stop = n - j < 8 ? n : j + 8;
+        while (j < stop && !is_mark_stop(p[j]))
+            j++;
+        if (j < stop || j == n)
+            return j;
+    }
+}
+
+/* Marks the stretches of [a, b), the bytes between a '>' and a '<'.
+ * *from: the first input byte not yet copied to *o. After a stop byte the
+ * next stretch starts past white space, where no reference can still be
+ * going on. */
+static void mark_run(struct marks *m, const char *a, const char *b,
+                     const char **from, char **o)
+{
+    const char *i = a;
+    while (i < b) {
+        while (i < b && is_mark_ws((unsigned char)*i))
+            i++;
+        const char *s = i;
+        i += mark_span((const unsigned char *)i, (size_t)(b - i));
+        if (i - s >= MARK_MIN_BYTES) {
+            memcpy(*o, *from, (size_t)(s - *from));
+            *o += s - *from;
+            memcpy(*o, MARK, MARK_LEN);
+            *o += MARK_LEN;
+            buf_append(&m->text, s, (size_t)(i - s));
+            if (m->n == m->alloc) {
+                m->alloc = m->alloc ? 2 * m->alloc : 64;
+                m->ends = xrealloc(m->ends, m->alloc * sizeof *m->ends);
+            }
+            m->ends[m->n++] = m->text.len;
+            *from = i;
+        }
+        while (i < b && !is_mark_ws((unsigned char)*i))
+            i++;
+    }
+}
+
+/* The next mark in p, n, or NULL. */
+static const char *mark_find(const char *p, size_t n)
+{
+    const char *end = p + n;
+    while ((p = memchr(p, 0xEF, (size_t)(end - p))) != NULL) {
+        if (end - p >= MARK_LEN && memcmp(p, MARK, MARK_LEN) == 0)
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
+/* The chunk p, n as it is to be fed: marked (*len bytes, valid until the
+ * next call) or as it is. */
+static const char *marks_apply(struct marks *m, const char *p, size_t n,
+                               size_t *len)
+{
+    *len = n;
+    if (!m->is_on)
+        return p;
+    if (mark_find(p, n)) {
+        /* Ours could not be told from the document's. */
+        m->is_on = 0;
+        m->is_broken = m->n > 0;
+        return p;
+    }
+    if (m->out_alloc < n) {
+        free(m->out);
+        m->out = xmalloc(n);
+        m->out_alloc = n;
+    }
+    const char *q = p, *end = p + n, *from = p;
+    char *o = m->out;
+    for (;;) {
+        const char *lt = memchr(q, '<', (size_t)(end - q));
+        if (!lt)
+            break;
+        const char *gt = memrchr(q, '>', (size_t)(lt - q));
+        if (gt)
+            mark_run(m, gt + 1, lt, &from, &o);
+        q = lt + 1;
+    }
+    if (from == p)
+        return p;
+    memcpy(o, from, (size_t)(end - from));
+    o += end - from;
+    *len = (size_t)(o - m->out);
+    return m->out;
+}
+
+/* The stretch of the next mark to come out, or NULL when there is none
+ * (the document is then broken). */
+static const char *mark_take(struct marks *m, size_t *len)
+{
+    if (m->n_seen == m->n) {
+        m->is_broken = 1;
+        return NULL;
+    }
+    size_t k = m->n_seen++;
+    size_t at = k ? m->ends[k - 1] : 0;
+    *len = m->ends[k] - at;
+    return m->text.data + at;
+}
+
 #define MAX_RESTARTS 10000
 
 struct sax_session {
@@ -750,17 +938,18 @@ static size_t slice_len(const char *p, size_t n)
  * session, for the handler to stop (session_stop); its context lives for
  * this call only. */
 static void sax_run(struct sax_session *s, htmlSAXHandler *sax, void *user,
-                    struct decoder *d)
+                    struct decoder *d, struct marks *m)
 {
     *s = (struct sax_session){sax, user, parser_new(sax, user), 0, 0};
     int is_terminated = 0;
     while (!s->is_done && decoder_next(d)) {
-        size_t at = 0;
-        while (at < d->out_len && !s->is_done) {
-            size_t n = slice_len(d->out + at, d->out_len - at);
+        size_t at = 0, len = d->out_len;
+        const char *p = m ? marks_apply(m, d->out, d->out_len, &len) : d->out;
+        while (at < len && !s->is_done) {
+            size_t n = slice_len(p + at, len - at);
             at += n;
-            is_terminated = d->left == 0 && at == d->out_len;
-            session_feed(s, d->out + at - n, n, is_terminated);
+            is_terminated = d->left == 0 && at == len;
+            session_feed(s, p + at - n, n, is_terminated);
         }
     }
     if (!is_terminated)
@@ -843,7 +1032,7 @@ static int prescan_label(const char *p, size_t n, char label[LABEL_MAX + 1])
     /* Decoded in small steps: the declaration is usually in the first. */
     decoder_init(&d, &utf8, p, n < PRESCAN_BYTES ? n : PRESCAN_BYTES,
                  PRESCAN_STEP_BYTES);
-    sax_run(&s, &sax, &ps, &d);
+    sax_run(&s, &sax, &ps, &d, NULL);
     decoder_release(&d);
     if (!ps.is_found)
         return -1;
@@ -994,6 +1183,7 @@ struct extract {
     enum title_state title_state;
     struct text_sink title;
     struct text_sink text;
+    struct marks marks;
     /* Per-page dedupe. Resolutions: each distinct (href, base) is resolved
      * once. Links: each (normalized target, kind, flags) is reported once,
      * the first time it is seen; so are links that fail to resolve, by the
@@ -1367,23 +1557,57 @@ static void on_end(void *ctx, const xmlChar *name)
 
 /* Text of the first <title> goes to the title; text of any title, and text
  * inside script, style, noscript, template and head, goes nowhere. */
+static void text_put(struct extract *st, const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    if (st->title_depth > 0) {
+        if (st->title_state == TITLE_IN)
+            sink_add(&st->title, (const unsigned char *)p, n);
+        return;
+    }
+    if (st->skip_depth == 0)
+        sink_add(&st->text, (const unsigned char *)p, n);
+}
+
+/* libxml2's text, each mark replaced by its stretch. */
 static void on_text(void *ctx, const xmlChar *ch, int len)
 {
     struct extract *st = ctx;
     if (len <= 0)
         return;
-    if (st->title_depth > 0) {
-        if (st->title_state == TITLE_IN)
-            sink_add(&st->title, ch, (size_t)len);
-        return;
+    const char *p = (const char *)ch, *end = p + len;
+    if (st->marks.is_on) {
+        const char *mk;
+        while ((mk = mark_find(p, (size_t)(end - p))) != NULL) {
+            text_put(st, p, (size_t)(mk - p));
+            size_t n;
+            const char *t = mark_take(&st->marks, &n);
+            if (t)
+                text_put(st, t, n);
+            p = mk + MARK_LEN;
+        }
     }
-    if (st->skip_depth == 0)
-        sink_add(&st->text, ch, (size_t)len);
+    text_put(st, p, (size_t)(end - p));
+}
+
+/* Marks in a comment count as seen: comments hold no text we keep. */
+static void on_comment(void *ctx, const xmlChar *value)
+{
+    struct extract *st = ctx;
+    if (!st->marks.is_on)
+        return;
+    const char *p = (const char *)value, *end = p + strlen(p), *mk;
+    size_t n;
+    while ((mk = mark_find(p, (size_t)(end - p))) != NULL) {
+        (void)mark_take(&st->marks, &n);
+        p = mk + MARK_LEN;
+    }
 }
 
 static void extract_init(struct extract *st, const char *url,
                          const struct html_options *opt,
-                         struct parse_result *out)
+                         struct parse_result *out, int is_marked)
 {
     memset(st, 0, sizeof *st);
     st->opt = opt;
@@ -1393,6 +1617,7 @@ static void extract_init(struct extract *st, const char *url,
     st->title_state = TITLE_NONE;
     sink_init(&st->title, TITLE_MAX_BYTES);
     sink_init(&st->text, opt->max_text_bytes);
+    marks_init(&st->marks, is_marked);
 }
 
 /* Moves the collected strings to out and frees the rest. */
@@ -1414,6 +1639,7 @@ static void extract_finish(struct extract *st)
     table_release(&st->link_index);
     table_release(&st->dropped);
     url_base_free(st->base);
+    marks_release(&st->marks);
 }
 
 /* ---- the entry point ---- */
@@ -1477,7 +1703,10 @@ static void parse_body(struct extract *st, const char *body, size_t len,
     sax.endElement = on_end;
     sax.characters = on_text;
     sax.ignorableWhitespace = on_text;
-    sax_run(&s, &sax, st, &d);
+    sax.comment = on_comment;
+    sax_run(&s, &sax, st, &d, &st->marks);
+    if (st->marks.n_seen != st->marks.n)
+        st->marks.is_broken = 1;
     decoder_release(&d);
     charset_close(&cs);
 }
@@ -1489,16 +1718,24 @@ int html_extract(const char *body, size_t len, const char *url,
     struct extract st;
     int rc = 0;
     memset(out, 0, sizeof *out);
-    extract_init(&st, url, opt, out);
+    extract_init(&st, url, opt, out, !opt->no_text_marks);
     if (!body) {
         body = "";
         len = 0;
     }
     if (is_binary((const unsigned char *)body, len,
-                  is_wide_text(body, len, content_type)))
+                  is_wide_text(body, len, content_type))) {
         rc = PARSE_EBINARY;
-    else
+    } else {
         parse_body(&st, body, len, content_type);
+        if (st.marks.is_broken) {
+            extract_finish(&st);
+            parse_result_release(out);
+            memset(out, 0, sizeof *out);
+            extract_init(&st, url, opt, out, 0);
+            parse_body(&st, body, len, content_type);
+        }
+    }
     extract_finish(&st);
     out->status = (uint32_t)rc;
     return rc;

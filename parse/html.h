@@ -26,6 +26,9 @@ struct html_options {
     size_t max_text_bytes; /* visible text kept for full-text search */
     size_t max_url_bytes;  /* longer URLs are links with URL_ETOOLONG */
     struct url_memo *memo; /* borrowed: kept across documents, or NULL */
+    int no_text_marks;     /* libxml2 reads all text itself: slower, the
+                              same result (html.c, "text libxml2 does not
+                              walk"); for tests */
 };
 
 /* Fills *out (released with parse_result_release) from the document. url is

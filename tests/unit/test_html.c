@@ -1064,3 +1064,192 @@ TEST(html_deep_with_stray_end_tags)
     parse_result_release(&r);
     free(html);
 }
+
+/* ---- text handed to libxml2 as marks ---- */
+
+/* Extracts html with and without marks (html.c, "text libxml2 does not
+ * walk") and checks that the results are the same, field by field. what
+ * names the case in a failure. */
+static void check_marks_change_nothing(const char *what, const char *html,
+                                       size_t len)
+{
+    struct html_options plain_opt = default_opt;
+    plain_opt.no_text_marks = 1;
+    struct parse_result m, p;
+    int rc_m = extract_with(html, len, NULL, &default_opt, &m);
+    int rc_p = extract_with(html, len, NULL, &plain_opt, &p);
+    const char *field = rc_m != rc_p                             ? "status"
+                        : m.meta_robots != p.meta_robots         ? "meta robots"
+                        : strcmp(m.title, p.title) != 0          ? "title"
+                        : strcmp(m.text, p.text) != 0            ? "text"
+                        : strcmp(m.canonical, p.canonical) != 0  ? "canonical"
+                        : strcmp(m.refresh, p.refresh) != 0      ? "refresh"
+                        : m.n_links != p.n_links                 ? "link count"
+                        : m.n_links_dropped != p.n_links_dropped ? "dropped"
+                                                                 : NULL;
+    for (size_t i = 0; !field && i < m.n_links; i++) {
+        const struct link *a = &m.links[i], *b = &p.links[i];
+        if (strcmp(a->url, b->url) != 0 || a->hash != b->hash ||
+            a->kind != b->kind || a->flags != b->flags || a->error != b->error)
+            field = "a link";
+    }
+    if (field)
+        check_fail(__FILE__, __LINE__,
+                   "%s: %s differs with marks\n  marked: \"%s\"\n  plain:  "
+                   "\"%s\"\n  html: %.*s",
+                   what, field, m.text, p.text, (int)len, html);
+    parse_result_release(&m);
+    parse_result_release(&p);
+}
+
+/* Stretches that libxml2 reads as something other than text: in an
+ * attribute (the document is parsed again unmarked, else the href would
+ * hold the mark), a comment, a script, a processing instruction, a
+ * declaration; and text next to what libxml2 treats specially. */
+TEST(html_text_marks_where_libxml2_reads_otherwise)
+{
+    static const char *const cases[] = {
+        "<p>plain paragraph text that is long enough to be marked</p>",
+        "<a href=\"/x > long enough text inside the href < y\">link text long "
+        "enough to be marked</a>",
+        "<p title='it > is quoted and long enough to mark < ok'>text long "
+        "enough to be marked</p>",
+        "<!-- a comment > with a stretch long enough < to mark -->"
+        "<p>after the comment, text long enough</p>",
+        "<script>if (a > some long enough script text < b) { x = \"<b>\"; }"
+        "</script><p>after the script, text long enough</p>",
+        "<style>p > span.a-long-enough-selector-name < x {}</style><p>text</p>",
+        "<?php echo \"a > long processing instruction text < b\"; ?>"
+        "<p>after the instruction, text long enough</p>",
+        "<![CDATA[ x > long enough cdata section text < y ]]><p>after</p>",
+        "<!DOCTYPE html><!x > long enough declaration text < y>text",
+        "<p>AT&T is a company with text long enough &copy 2024 and more words"
+        " &#169; &amp; &bogus; &#; & end of the text here</p>",
+        "<p>a form feed \x0C and a control \x01 inside text long enough</p>",
+        "<p>noncharacter \xEF\xBF\xBE and fullwidth \xEF\xBC\x81 in text long "
+        "enough to be marked</p>",
+        "<p>the mark character \xEF\xA3\xBF itself in a long enough text</p>",
+        "<!-- the mark \xEF\xA3\xBF in a comment --><p>text long enough to "
+        "mark</p>",
+        "<title>a title long enough to be marked</title><p>body text long "
+        "enough</p><title>a second title, long enough</title>",
+        "<textarea>textarea > content long enough to mark < more</textarea>",
+        "<p>text\r\nwith CRLF line ends long enough to be marked\r\nmore</p>",
+        "text before any tag, long enough to be marked <p>then a paragraph "
+        "long enough</p>",
+        "<p>unclosed at the end, text long enough to be marked",
+        "<p>unterminated <a href=\"/z\" title=\"oops>missing quote, long "
+        "enough</a> after it, text long enough</p>",
+        "<html><body><p>in</p></body></html><p>after the end of html, text "
+        "long enough</p>",
+        "<noscript>noscript text long enough to be marked</noscript><svg>"
+        "<text>svg text long enough to be marked</text></svg>",
+        "<p>x &lt; y text long enough &gt; z</p>",
+    };
+    char what[32];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(what, sizeof what, "case %zu", i);
+        check_marks_change_nothing(what, cases[i], strlen(cases[i]));
+    }
+
+    /* long runs of white space before a stretch; a stretch past the
+     * first 64 KiB chunk; more open elements than the parser keeps */
+    size_t cap = 200000, n = 0;
+    char *html = xmalloc(cap);
+    n += (size_t)snprintf(html + n, cap - n, "<p>");
+    memset(html + n, ' ', 3000);
+    n += 3000;
+    n += (size_t)snprintf(html + n, cap - n, "text after 3000 spaces</p>");
+    while (n < 70000)
+        n += (size_t)snprintf(html + n, cap - n,
+                              "<p>filler paragraph with some text %zu</p>", n);
+    for (int i = 0; i < 1100; i++)
+        n += (size_t)snprintf(html + n, cap - n, "<div>");
+    n += (size_t)snprintf(html + n, cap - n,
+                          "deep text long enough to be marked<a href=/d>d</a>");
+    check_marks_change_nothing("long document", html, n);
+    free(html);
+}
+
+/* Random markup, mostly ill-formed: tags, quoted attributes holding '<'
+ * and '>', comments, scripts, declarations, references, controls and
+ * private use characters between long and short stretches of text. */
+TEST(html_text_marks_random)
+{
+    static const char *const pieces[] = {
+        "<p>",
+        "</p>",
+        "<div class=\"a > b < c\">",
+        "</div>",
+        "<a href=/x>",
+        "<a href='/y > long enough href text < z'>",
+        "<a rel=nofollow href=\"/n\">",
+        "</a>",
+        "<link rel=canonical href=/c>",
+        "<base href=/base/>",
+        "<meta name=robots content=noindex>",
+        "<title>",
+        "</title>",
+        "<script>",
+        "</script>",
+        "<style>",
+        "</style>",
+        "<!--",
+        "-->",
+        "<?pi ",
+        "<!DOCTYPE html>",
+        "<![CDATA[",
+        "]]>",
+        "<br/>",
+        "<img alt=\"x\" src=/i.png>",
+        "<td>",
+        "<textarea>",
+        "</textarea>",
+        "some words of text long enough to be marked ",
+        "more text, with punctuation; and numbers 12345 too. ",
+        "short ",
+        " ",
+        "\n",
+        "\r\n",
+        "\t",
+        ">",
+        "<",
+        "\"",
+        "'",
+        "=",
+        "&amp;",
+        "&lt;",
+        "&copy",
+        "&#169;",
+        "&bogus;",
+        "&",
+        "\x0C",
+        "\x01",
+        "\xC3\xA9t\xC3\xA9 ",
+        "\xE4\xB8\xAD\xE6\x96\x87 ",
+        "\xEF\xBC\x81",
+        "\xEF\xBF\xBE",
+        "\xEF\xA3\xBF",
+        "\xF0\x9F\x98\x80",
+    };
+    unsigned seed = 424242;
+    char html[4096], what[32];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 0;
+        seed = seed * 1103515245 + 12345;
+        int k = (int)((seed >> 16) % 60);
+        for (int i = 0; i < k; i++) {
+            seed = seed * 1103515245 + 12345;
+            unsigned pick = (seed >> 16) % 100;
+            /* text half the time, so that many documents stay marked */
+            const char *piece =
+                pick < 50 ? pieces[28 + pick % 3]
+                          : pieces[pick % (sizeof pieces / sizeof pieces[0])];
+            size_t len = strlen(piece);
+            memcpy(html + n, piece, len);
+            n += len;
+        }
+        snprintf(what, sizeof what, "iteration %d", iter);
+        check_marks_change_nothing(what, html, n);
+    }
+}
