@@ -17,6 +17,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ := $(BUILD)/obj/crawler/main.o
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 
 BIN := $(BUILD)/crawler
 UNIT := $(BUILD)/unit_tests
@@ -24,7 +25,7 @@ UNIT := $(BUILD)/unit_tests
 # The crawl `make run` does: modest limits, polite defaults.
 RUN_ARGS ?= --max-pages 200 --max-depth 3
 
-.PHONY: all deps run test unit integration asan demo bench lint clean help
+.PHONY: all deps run test unit integration asan fuzz demo bench lint clean help
 
 all: deps
 	@$(MAKE) --no-print-directory $(BIN)
@@ -34,6 +35,7 @@ help:
 	@echo "make test   build and run every unit and integration test"
 	@echo "make demo   crawl a small local site and show what is in the db"
 	@echo "make asan   the tests under AddressSanitizer and UBSan"
+	@echo "make fuzz   build the libFuzzer targets (clang) in build-fuzz"
 	@echo "make bench  benchmark against wget2 on the local synthetic web"
 	@echo "make lint   clang-format check and cppcheck"
 
@@ -73,6 +75,23 @@ asan: deps
 	    LDFLAGS="-fsanitize=address,undefined" build-asan/crawler build-asan/unit_tests
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 tests/run build-asan
 
+# libFuzzer targets, built with clang and the sanitizers; each runs as
+# build-fuzz/fuzz_NAME [-max_total_time=S] [CORPUS_DIR].
+fuzz: deps
+	@if ! command -v clang >/dev/null 2>&1; then \
+	    echo "installing clang with apt-get"; \
+	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq clang; \
+	fi
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=fuzzer,address,undefined" \
+	    $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+
+$(BUILD)/fuzz_%: $(LIB_OBJ) $(BUILD)/obj/tests/fuzz/fuzz_%.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 demo: all
 	@tests/demo $(BIN)
 
@@ -81,11 +100,13 @@ bench: all
 
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) crawler/main.c $(TEST_SRC) \
+	    $(FUZZ_SRC) \
 	    $(wildcard */*.h tests/unit/*.h)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance \
 	    --std=c11 -I. $(LIB_SRC) crawler/main.c
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
--include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) \
+    $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d)
