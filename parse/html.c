@@ -647,7 +647,7 @@ static int decoder_next(struct decoder *d)
  */
 #define MARK "\xEF\xA3\xBF" /* U+F8FF */
 #define MARK_LEN 3
-#define MARK_MIN_BYTES 16 /* shorter stretches are left in place */
+#define MARK_MIN_BYTES 4 /* shorter stretches are left in place */
 
 struct marks {
     int is_on;       /* this document is being marked */
