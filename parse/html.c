@@ -4,7 +4,7 @@
  * Runs in the parser process. The pipeline is
  *
  *   sniff (binary?) -> pick a charset -> decode to UTF-8 in 64 KiB chunks
- *     -> long stretches of text set aside, a mark in their place
+ *     -> stretches of text set aside, a mark in their place
  *     -> libxml2 push parser (SAX callbacks only, fed 1024 tags at a time,
  *        restarted where it would stop or nest without bound; see
  *        struct sax_session) -> struct extract -> out
@@ -627,9 +627,9 @@ static int decoder_next(struct decoder *d)
 /*
  * libxml2 2.9.14 reads character data a character at a time, ~75
  * instructions a byte: half of a parser's time on a page of prose. So each
- * long stretch of plain text goes to it as one mark (MARK, a private use
- * character), the stretch itself is kept aside, and on_text puts it back
- * where the mark comes out.
+ * stretch of plain text of MARK_MIN_BYTES or more goes to it as one mark
+ * (MARK, a private use character), the stretch itself is kept aside, and
+ * on_text puts it back where the mark comes out.
  *
  * A stretch lies between a '>' and the next '<', starts with a byte that
  * is not white space and holds none of the bytes libxml2 treats specially
