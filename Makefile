@@ -39,16 +39,19 @@ help:
 	@echo "make bench  benchmark against wget2 on the local synthetic web"
 	@echo "make lint   clang-format check and cppcheck"
 
+# A shell command that installs the Debian packages named after it, as
+# root or through sudo.
+APT_INSTALL = SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+    $$SUDO apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
+
 # Installs the libraries only when pkg-config cannot find one (Debian 12).
 deps:
 	@if ! pkg-config --exists $(PKGS) 2>/dev/null || \
 	    ! command -v python3 >/dev/null 2>&1 || \
 	    ! command -v $(CC) >/dev/null 2>&1; then \
 	    echo "installing build dependencies with apt-get"; \
-	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	        build-essential pkg-config python3 libcurl4-openssl-dev \
+	    $(APT_INSTALL) build-essential pkg-config python3 libcurl4-openssl-dev \
 	        libxml2-dev libsqlite3-dev libpsl-dev zlib1g-dev; \
 	fi
 
@@ -80,9 +83,7 @@ asan: deps
 fuzz: deps
 	@if ! command -v clang >/dev/null 2>&1; then \
 	    echo "installing clang with apt-get"; \
-	    SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq clang; \
+	    $(APT_INSTALL) clang; \
 	fi
 	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
 	    CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \

@@ -652,7 +652,8 @@ static int decoder_next(struct decoder *d)
 struct marks {
     int is_on;       /* this document is being marked */
     int is_broken;   /* a mark went astray: parse again unmarked */
-    struct buf text; /* the stretches, back to back */
+    struct buf text; /* the stretches, back to back: no cap of its own,
+                        they are part of the decoded body */
     size_t *ends;    /* stretch k is text[ends[k - 1] (0 for k = 0), ends[k]) */
     size_t n, alloc;
     size_t n_seen; /* marks that came out so far */

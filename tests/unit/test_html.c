@@ -15,6 +15,7 @@
 #include "crawler/xalloc.h"
 #include "parse/html.h"
 #include "parse/url.h"
+#include "tests/parse_result_diff.h"
 #include "tests/unit/check.h"
 
 #define DOC_URL "http://h.test/dir/page.html"
@@ -1077,23 +1078,9 @@ static void check_marks_change_nothing(const char *what, const char *html,
     struct html_options plain_opt = default_opt;
     plain_opt.no_text_marks = 1;
     struct parse_result m, p;
-    int rc_m = extract_with(html, len, NULL, &default_opt, &m);
-    int rc_p = extract_with(html, len, NULL, &plain_opt, &p);
-    const char *field = rc_m != rc_p                             ? "status"
-                        : m.meta_robots != p.meta_robots         ? "meta robots"
-                        : strcmp(m.title, p.title) != 0          ? "title"
-                        : strcmp(m.text, p.text) != 0            ? "text"
-                        : strcmp(m.canonical, p.canonical) != 0  ? "canonical"
-                        : strcmp(m.refresh, p.refresh) != 0      ? "refresh"
-                        : m.n_links != p.n_links                 ? "link count"
-                        : m.n_links_dropped != p.n_links_dropped ? "dropped"
-                                                                 : NULL;
-    for (size_t i = 0; !field && i < m.n_links; i++) {
-        const struct link *a = &m.links[i], *b = &p.links[i];
-        if (strcmp(a->url, b->url) != 0 || a->hash != b->hash ||
-            a->kind != b->kind || a->flags != b->flags || a->error != b->error)
-            field = "a link";
-    }
+    extract_with(html, len, NULL, &default_opt, &m);
+    extract_with(html, len, NULL, &plain_opt, &p);
+    const char *field = parse_result_diff(&m, &p);
     if (field)
         check_fail(__FILE__, __LINE__,
                    "%s: %s differs with marks\n  marked: \"%s\"\n  plain:  "
