@@ -18,9 +18,11 @@ MAIN_OBJ := $(BUILD)/obj/crawler/main.o
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
+BENCH_SRC := bench/parse_cost.c
 
 BIN := $(BUILD)/crawler
 UNIT := $(BUILD)/unit_tests
+PARSE_COST := $(BUILD)/parse_cost
 
 # The crawl `make run` does: modest limits, polite defaults.
 RUN_ARGS ?= --max-pages 200 --max-depth 3
@@ -65,17 +67,21 @@ $(BIN): $(LIB_OBJ) $(MAIN_OBJ)
 $(UNIT): $(LIB_OBJ) $(TEST_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(PARSE_COST): $(LIB_OBJ) $(BUILD)/obj/bench/parse_cost.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 run: all
 	$(BIN) crawl seeds.txt --db crawl.db $(RUN_ARGS)
 
 test: deps
-	@$(MAKE) --no-print-directory $(BIN) $(UNIT)
+	@$(MAKE) --no-print-directory $(BIN) $(UNIT) $(PARSE_COST)
 	@tests/run $(BUILD)
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    LDFLAGS="-fsanitize=address,undefined" build-asan/crawler build-asan/unit_tests
+	    LDFLAGS="-fsanitize=address,undefined" build-asan/crawler build-asan/unit_tests \
+	    build-asan/parse_cost
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 tests/run build-asan
 
 # libFuzzer targets, built with clang and the sanitizers; each runs as
@@ -97,17 +103,18 @@ demo: all
 	@tests/demo $(BIN)
 
 bench: all
+	@$(MAKE) --no-print-directory $(PARSE_COST)
 	@bench/run $(BIN)
 
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) crawler/main.c $(TEST_SRC) \
-	    $(FUZZ_SRC) \
+	    $(FUZZ_SRC) $(BENCH_SRC) \
 	    $(wildcard */*.h tests/unit/*.h)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance \
-	    --std=c11 -I. $(LIB_SRC) crawler/main.c
+	    --std=c11 -I. $(LIB_SRC) crawler/main.c $(BENCH_SRC)
 
 clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_OBJ:.o=.d) \
-    $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d)
+    $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d) $(BENCH_SRC:%.c=$(BUILD)/obj/%.d)

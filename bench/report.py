@@ -320,6 +320,21 @@ def main_section(raw, env, red, binpath):
             a = med(r["wall_s"] for r in real["project"])
             b = med(r["wall_s"] for r in real["wget2-tmpfs"])
             p += ["Wall time, crawler / wget2 (tmpfs): %.2f s / %.2f s = %.2f." % (a, b, a / b), ""]
+        pc = [json.load(open(f)) for f in sorted(glob.glob(os.path.join(raw, "real", "parse-cost-run*.json")))]
+        if pc:
+            cpu = med(r["cpu_s"] for r in pc)
+            s = ("Parsing alone (`build/parse_cost 5 DIR http://127.0.0.1:PORT < paths-real.txt`: "
+                 "html_extract over the %s files, %s MB, read into memory first; no fetch, no "
+                 "messages, no database; the median of %d runs, each the median of %d passes): "
+                 "**%.3f s** of CPU"
+                 % (fmt(pc[0]["files"], 0), fmt(pc[0]["bytes"] / 1e6), len(pc), pc[0]["passes"], cpu))
+            parts = []
+            for key, what in (("project", "the crawler's whole crawl"),
+                              ("wget2-tmpfs", "wget2's (tmpfs) whole crawl")):
+                c = med(r.get("cpu_s") for r in real.get(key, []))
+                if c:
+                    parts.append("%.0f%% of %s (%.2f s)" % (100 * cpu / c, what, c))
+            p += [s + ("; " + ", ".join(parts) if parts else "") + ".", ""]
     notes = observations({"synthetic": syn, "real": real})
     p += ["### Anomalies seen by the script", ""]
     p += ["- " + n for n in notes] if notes else ["- none: no robots.txt violation, every nginx "

@@ -14,6 +14,7 @@
 #include "crawler/config.h"
 #include "crawler/coord.h"
 #include "crawler/xalloc.h"
+#include "parse/html.h"
 #include "parse/url.h"
 
 #define SEEDS_MAX_LINE 65536
@@ -108,9 +109,9 @@ static void set_defaults(struct config *cfg)
         .max_body_bytes = 10 * 1024 * 1024,
         .max_redirects = 10,
         .max_path_segments = 32,
-        .max_links = 5000,
+        .max_links = HTML_MAX_LINKS_DEFAULT,
         .max_url_bytes = URL_MAX_DEFAULT,
-        .max_text_bytes = 64 * 1024,
+        .max_text_bytes = HTML_MAX_TEXT_BYTES_DEFAULT,
         .max_attempts = 3,
         .robots = 1,
     };

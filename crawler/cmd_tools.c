@@ -133,8 +133,8 @@ int cmd_extract(int argc, char **argv)
     char *body = cli_read_file(path, EXTRACT_MAX_BYTES, &len);
     if (!body)
         return 1;
-    struct html_options opt = {.max_links = 5000,
-                               .max_text_bytes = 64 * 1024,
+    struct html_options opt = {.max_links = HTML_MAX_LINKS_DEFAULT,
+                               .max_text_bytes = HTML_MAX_TEXT_BYTES_DEFAULT,
                                .max_url_bytes = URL_MAX_DEFAULT};
     struct parse_result res = {0};
     rc = html_extract(body, len, base, NULL, &opt, &res);

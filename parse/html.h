@@ -21,6 +21,10 @@
 
 struct url_memo; /* parse/url.h */
 
+/* The crawl's defaults for html_options. */
+#define HTML_MAX_LINKS_DEFAULT 5000
+#define HTML_MAX_TEXT_BYTES_DEFAULT (64 * 1024)
+
 struct html_options {
     size_t max_links;      /* links kept per page; the rest are counted */
     size_t max_text_bytes; /* visible text kept for full-text search */
