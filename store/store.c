@@ -37,6 +37,7 @@
  *   links_to                  in-links of a URL; built when a crawl
  *                             ends, not kept while it runs (store.h)
  */
+#define _GNU_SOURCE /* F_OFD_SETLK */
 #include "store/db.h"
 
 #include <errno.h>
@@ -44,7 +45,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "crawler/xalloc.h"
@@ -420,26 +420,39 @@ static int url_hash_setup(struct store *s, int writable)
 }
 
 /* The crawl lock: one writer per database file, held for the life of the
- * process (flock is independent of SQLite's own POSIX locks). */
+ * process. It is an open file description lock on the database file
+ * itself, so it holds whatever name the file is opened by (a symbolic or
+ * a hard link: SQLite keys its log by name, and two writers through two
+ * names would each keep a log of their own, one of them lost). It covers
+ * one byte far past SQLite's own lock bytes, and unlike a POSIX lock it
+ * stays when SQLite closes a descriptor of the same file. */
+#define CRAWL_LOCK_OFFSET ((off_t)1 << 62)
+
 static int take_lock(struct store *s, const char *path, char *err,
                      size_t errlen)
 {
-    char lock_path[4096];
-    if (snprintf(lock_path, sizeof lock_path, "%s-lock", path) >=
-        (int)sizeof lock_path) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return STORE_EFAIL;
-    }
-    s->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (s->lock_fd < 0) {
-        snprintf(err, errlen, "%s: cannot create lock file: %s", lock_path,
+        snprintf(err, errlen, "%s: cannot open database: %s", path,
                  strerror(errno));
         return STORE_EFAIL;
     }
-    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        snprintf(err, errlen,
-                 "%s: another crawl is already writing this database", path);
-        return STORE_EBUSY;
+    struct flock lk = {
+        .l_type = F_WRLCK,
+        .l_whence = SEEK_SET,
+        .l_start = CRAWL_LOCK_OFFSET,
+        .l_len = 1,
+    };
+    if (fcntl(s->lock_fd, F_OFD_SETLK, &lk) < 0) {
+        if (errno == EAGAIN || errno == EACCES) {
+            snprintf(err, errlen,
+                     "%s: another crawl is already writing this database",
+                     path);
+            return STORE_EBUSY;
+        }
+        snprintf(err, errlen, "%s: cannot lock the database: %s", path,
+                 strerror(errno));
+        return STORE_EFAIL;
     }
     return 0;
 }

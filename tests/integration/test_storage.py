@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 
 from helpers import (DONE, CrawlerTestCase, crawler_bin, crawler_env,
-                     integrity_check, urls_in_state)
+                     integrity_check, urls_in_state, wait_until)
 from server import Response
 from sitegen import make_site
 
@@ -69,6 +69,29 @@ class StorageTest(CrawlerTestCase):
         self.crawl_ok()
         self.assertSameSet(site.pages | site.missing,
                            urls_in_state(self.db(), DONE), "done URLs")
+
+    def test_one_writer_by_any_name(self):
+        """A second crawl of a database that a crawl is writing is refused
+        under any name of the file: SQLite keeps one log per name, so two
+        writers through a hard link would each keep their own, and one
+        crawl's work would be lost."""
+        self.site()
+        first = self.spawn(self.crawl_args("--delay", "5"))
+        db = os.path.join(self.tmp, "crawl.db")
+        wait_until(lambda: os.path.exists(db + "-wal"), 30,
+                   "the first crawl has its database open")
+        os.link(db, os.path.join(self.tmp, "hard.db"))
+        os.symlink("crawl.db", os.path.join(self.tmp, "soft.db"))
+        for name in ("crawl.db", "hard.db", "soft.db"):
+            second = self.run_crawler(self.crawl_args(db=name), 60)
+            self.assertEqual(second.proc.returncode, 1, name)
+            self.assertIn("another crawl is already writing", second.stderr(),
+                          name)
+        self.assertFalse(os.path.exists(db + "-lock"))
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "hard.db-wal")))
+        first.signal(signal.SIGTERM)
+        self.assertEqual(first.wait(60), 0, first.stderr_tail())
+        self.assertEqual(integrity_check(db), "ok")
 
 
 class ParserStallTest(CrawlerTestCase):

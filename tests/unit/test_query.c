@@ -142,8 +142,8 @@ static void set_db_path(void)
 static void remove_db(void)
 {
     char p[96];
-    const char *suffix[] = {"", "-wal", "-shm", "-lock"};
-    for (int i = 0; i < 4; i++) {
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
         unlink(p);
     }

@@ -47,8 +47,8 @@ static void cleanup(struct store *s)
 {
     store_close(s);
     char p[96];
-    const char *suffix[] = {"", "-wal", "-shm", "-lock"};
-    for (int i = 0; i < 4; i++) {
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
         unlink(p);
     }
@@ -450,7 +450,6 @@ TEST(store_rejects_foreign_file_and_second_writer)
     CHECK_INT(store_open(junk, STORE_WRITE, &t, err, sizeof err), STORE_ENOTDB);
     CHECK(strstr(err, "not a crawl database") != NULL);
     unlink(junk);
-    unlink("/tmp/crawler-unit-junk.db-lock");
 }
 
 /* The search index catches up in batches, oldest first, and knows where it
