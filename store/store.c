@@ -49,7 +49,11 @@
 
 #include "crawler/xalloc.h"
 
-#define SCHEMA_VERSION "2"
+#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION_TEXT STRINGIFY(SCHEMA_VERSION)
+static const char schema_version_sql[] =
+    "INSERT INTO meta VALUES ('schema_version', " SCHEMA_VERSION_TEXT ")"
+    " ON CONFLICT(key) DO UPDATE SET value = excluded.value;";
 /* Stamped in the file header so that `file` and we can tell our databases
  * from any other SQLite file. */
 #define APPLICATION_ID 0x43524157 /* "CRAW" */
@@ -365,8 +369,29 @@ static int check_identity(struct store *s, int writable, char *err,
         snprintf(err, errlen, "%s: not a crawl database (%s)", path, s->errmsg);
         return STORE_ENOTDB;
     }
-    if (app_id == APPLICATION_ID)
+    if (app_id == APPLICATION_ID) {
+        /* one a newer crawler made may not be read, let alone written */
+        int64_t version = 0;
+        int has_meta = db_has_table(s, "meta");
+        if (has_meta < 0 ||
+            (has_meta &&
+             db_int(s,
+                    "SELECT coalesce(max(CAST(value AS INTEGER)), 0)"
+                    " FROM meta WHERE key = 'schema_version'",
+                    &version) < 0)) {
+            snprintf(err, errlen, "%s: cannot read the schema version: %s",
+                     path, s->errmsg);
+            return STORE_ENOTDB;
+        }
+        if (version > SCHEMA_VERSION) {
+            snprintf(err, errlen,
+                     "%s: made by a newer crawler (schema version %lld; this "
+                     "one knows up to %d)",
+                     path, (long long)version, SCHEMA_VERSION);
+            return STORE_ENOTDB;
+        }
         return 0;
+    }
     if (app_id == 0 && n_tables == 0 && writable)
         return 1; /* new */
     snprintf(err, errlen, "%s: not a crawl database", path);
@@ -497,6 +522,24 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
                size_t errlen)
 {
     int writable = (flags & STORE_WRITE) != 0;
+    /* SQLite reads "" as a temporary database, ":memory:" as one in
+     * memory, and a name that starts with "file:" as a URI: the first two
+     * would keep nothing, the last may not be the file named. */
+    if (!*path || strcmp(path, ":memory:") == 0) {
+        snprintf(err, errlen, "'%s': a crawl database is a file; give its path",
+                 path);
+        return STORE_EFAIL;
+    }
+    char dotted[4096];
+    const char *name = path; /* as SQLite gets it */
+    if (strncmp(path, "file:", 5) == 0) {
+        if (snprintf(dotted, sizeof dotted, "./%s", path) >=
+            (int)sizeof dotted) {
+            snprintf(err, errlen, "%s: path too long", path);
+            return STORE_EFAIL;
+        }
+        name = dotted;
+    }
     struct store *s = xcalloc(1, sizeof *s);
     s->lock_fd = -1;
     int rc = 0;
@@ -518,7 +561,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
     int oflags = writable ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                           : SQLITE_OPEN_READONLY;
     const char *vfs = writable ? db_gather_vfs() : NULL;
-    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, vfs) !=
+    if (sqlite3_open_v2(name, &s->db, oflags | SQLITE_OPEN_NOMUTEX, vfs) !=
         SQLITE_OK) {
         snprintf(err, errlen, "%s: cannot open database: %s", path,
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -545,11 +588,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
             db_exec(s, "BEGIN;") < 0 || migrate_v1(s) < 0 ||
             db_exec(s, schema_sql) < 0 || url_hash_setup(s, 1) < 0 ||
             db_create_views(s) < 0 || db_exec(s, sql) < 0 ||
-            db_exec(s,
-                    "INSERT INTO meta VALUES ('schema_version', " SCHEMA_VERSION
-                    ") ON CONFLICT(key) DO UPDATE"
-                    " SET value = excluded.value;") < 0 ||
-            db_exec(s, "COMMIT;") < 0) {
+            db_exec(s, schema_version_sql) < 0 || db_exec(s, "COMMIT;") < 0) {
             snprintf(err, errlen, "%s: cannot create the schema: %s", path,
                      s->errmsg);
             rc = STORE_EFAIL;
@@ -572,7 +611,7 @@ int store_open(const char *path, unsigned flags, struct store **out, char *err,
                    ? "PRAGMA cache_size = -" STRINGIFY(DB_CACHE_KIB) ";"
                    : "PRAGMA cache_size = -" STRINGIFY(READ_CACHE_KIB) ";");
     if (writable)
-        db_checkpointer_start(s, path);
+        db_checkpointer_start(s, name);
     *out = s;
     return 0;
 fail:

@@ -8,6 +8,7 @@
  * and the URL-seen test across a settle of its index, with the filter in
  * front of its settled part.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,6 +451,53 @@ TEST(store_rejects_foreign_file_and_second_writer)
     CHECK_INT(store_open(junk, STORE_WRITE, &t, err, sizeof err), STORE_ENOTDB);
     CHECK(strstr(err, "not a crawl database") != NULL);
     unlink(junk);
+}
+
+/* Names SQLite would not take as the file named (a temporary or in-memory
+ * database would keep nothing; "file:" starts a URI), and a database of a
+ * newer schema, which is left as it is. */
+TEST(store_refuses_what_is_not_a_crawl_file)
+{
+    struct store *s = NULL;
+    char err[256];
+    CHECK_INT(store_open("", STORE_WRITE, &s, err, sizeof err), STORE_EFAIL);
+    CHECK(strstr(err, "is a file") != NULL);
+    CHECK_INT(store_open(":memory:", 0, &s, err, sizeof err), STORE_EFAIL);
+    CHECK(strstr(err, "':memory:'") != NULL);
+
+    /* relative, so in /tmp for the while */
+    int here = open(".", O_RDONLY | O_CLOEXEC);
+    CHECK(here >= 0 && chdir("/tmp") == 0);
+    char uri[96];
+    snprintf(uri, sizeof uri, "file:crawler-unit-%d.db?mode=memory",
+             (int)getpid());
+    CHECK_INT(store_open(uri, STORE_WRITE, &s, err, sizeof err), 0);
+    store_close(s);
+    CHECK(access(uri, F_OK) == 0);
+    unlink(uri);
+    CHECK(fchdir(here) == 0);
+    close(here);
+
+    s = fresh();
+    CHECK_INT(store_meta_set(s, "schema_version", "99"), 0);
+    store_close(s);
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err),
+              STORE_ENOTDB);
+    CHECK(strstr(err, "newer crawler (schema version 99") != NULL);
+    CHECK_INT(store_open(db_path, 0, &s, err, sizeof err), STORE_ENOTDB);
+    sqlite3 *db;
+    CHECK_INT(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    CHECK_INT(sqlite3_prepare_v2(db,
+                                 "SELECT value FROM meta"
+                                 " WHERE key = 'schema_version'",
+                                 -1, &st, NULL),
+              SQLITE_OK);
+    CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_STR((const char *)sqlite3_column_text(st, 0), "99");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    cleanup(NULL);
 }
 
 /* The search index catches up in batches, oldest first, and knows where it
