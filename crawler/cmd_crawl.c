@@ -18,6 +18,7 @@
 #include "parse/url.h"
 
 #define SEEDS_MAX_LINE 65536
+#define SEEDS_MAX_SKIP (16 << 20)
 #define MAX_PATTERNS 256
 
 enum {
@@ -404,8 +405,53 @@ static int parse_options(int argc, char **argv, struct config *cfg)
     return 0;
 }
 
-/* Reads and normalizes the seeds. A bad line is reported with its number
- * and skipped; the others still crawl. -1 when the file cannot be read. */
+/* One line of f into buf (NUL-terminated), ended by "\n", "\r\n" or a
+ * lone "\r" (old Mac files). Returns its length, -1 at the end of the
+ * file, or -2 for a line that goes on past SEEDS_MAX_SKIP bytes (not a
+ * seeds file: /dev/zero would never end). A longer line than cap - 1
+ * bytes is otherwise read to its end and *too_long set; *has_nul is set
+ * when it holds a NUL byte. */
+static long read_line(FILE *f, char *buf, size_t cap, int *too_long,
+                      int *has_nul)
+{
+    size_t n = 0, n_read = 0;
+    int c;
+    *too_long = *has_nul = 0;
+    while ((c = getc(f)) != EOF && c != '\n') {
+        if (++n_read > SEEDS_MAX_SKIP)
+            return -2;
+        if (c == '\r') {
+            int next = getc(f);
+            if (next != '\n' && next != EOF)
+                ungetc(next, f);
+            break;
+        }
+        if (c == '\0')
+            *has_nul = 1;
+        if (n + 1 < cap)
+            buf[n++] = (char)c;
+        else
+            *too_long = 1;
+    }
+    if (c == EOF && n == 0 && !*too_long)
+        return -1;
+    buf[n] = '\0';
+    return (long)n;
+}
+
+/* s with its control bytes shown as '?', for an error message. */
+static const char *printable(char *s)
+{
+    for (char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return s;
+}
+
+/* Reads and normalizes the seeds: one URL a line, blank lines and lines
+ * starting with '#' ignored, a '#' comment allowed after the URL. A bad
+ * line is reported with its number and skipped; the others still crawl.
+ * -1 when the file cannot be read. */
 static int read_seeds(const struct config *cfg, char ***out, int *n_out)
 {
     FILE *f = fopen(cfg->seeds_path, "r");
@@ -416,36 +462,58 @@ static int read_seeds(const struct config *cfg, char ***out, int *n_out)
     }
     char **seeds = NULL;
     int n = 0;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    int lineno = 0;
-    while ((len = getline(&line, &cap, f)) >= 0) {
+    char *line = xmalloc(SEEDS_MAX_LINE + 1);
+    int lineno = 0, too_long, has_nul;
+    long len;
+    while ((len = read_line(f, line, SEEDS_MAX_LINE + 1, &too_long,
+                            &has_nul)) >= 0) {
         lineno++;
-        if (len > SEEDS_MAX_LINE) {
-            fprintf(stderr, "crawler: %s:%d: line too long, skipped\n",
-                    cfg->seeds_path, lineno);
+        const char *why = too_long  ? "line too long"
+                          : has_nul ? "a NUL byte in the line"
+                                    : NULL;
+        if (why) {
+            fprintf(stderr, "crawler: %s:%d: %s, skipped\n", cfg->seeds_path,
+                    lineno, why);
             continue;
         }
-        char *p = line + strspn(line, " \t\r\n");
+        char *p = line;
+        if (lineno == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+            p += 3; /* a UTF-8 byte order mark */
+        p += strspn(p, " \t");
         if (!*p || *p == '#')
             continue;
-        p[strcspn(p, "\r\n")] = '\0';
+        char *end = p + strcspn(p, " \t");
+        const char *rest = end + strspn(end, " \t");
+        if (*rest && *rest != '#') {
+            fprintf(stderr,
+                    "crawler: %s:%d: '%s': more than one field (one URL a "
+                    "line), skipped\n",
+                    cfg->seeds_path, lineno, printable(p));
+            continue;
+        }
+        *end = '\0';
         char *url = NULL;
         int rc = url_normalize(p, NULL, (size_t)cfg->max_url_bytes, &url);
         if (rc < 0) {
             fprintf(stderr, "crawler: %s:%d: '%s': %s, skipped\n",
-                    cfg->seeds_path, lineno, p, url_strerror(rc));
+                    cfg->seeds_path, lineno, printable(p), url_strerror(rc));
             continue;
         }
         seeds = xrealloc(seeds, (size_t)(n + 1) * sizeof *seeds);
         seeds[n++] = url;
     }
-    int failed = ferror(f);
+    int failed = ferror(f) ? errno : 0;
     free(line);
     fclose(f);
-    if (failed) {
-        fprintf(stderr, "crawler: %s: read error\n", cfg->seeds_path);
+    if (failed || len == -2) {
+        if (failed)
+            fprintf(stderr, "crawler: %s: cannot read the seeds file: %s\n",
+                    cfg->seeds_path, strerror(failed));
+        else
+            fprintf(stderr,
+                    "crawler: %s:%d: no line end in %d MiB: not a seeds "
+                    "file\n",
+                    cfg->seeds_path, lineno + 1, SEEDS_MAX_SKIP >> 20);
         for (int i = 0; i < n; i++)
             free(seeds[i]);
         free(seeds);

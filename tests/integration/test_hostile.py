@@ -1135,11 +1135,46 @@ class CommandLineTest(HostileTestCase):
                          + crawler.stderr())
         for line, where, problem in zip(
                 errors, ["seeds.txt:1:", "seeds.txt:2:", "seeds.txt:6:"],
-                ["scheme", "not a valid URL", "not a valid URL"]):
+                ["scheme", "one URL a line", "not a valid URL"]):
             self.assertIn(where, line, "seed error line")
             self.assertIn(problem, line, "seed error line")
         self.assertEqual(urls_in_state(self.db(), DONE), {web.url("/")},
                          "done URLs")
+
+    def test_seed_line_forms(self):
+        """A byte order mark, a comment after the URL, blanks around it and
+        CRLF or lone CR line ends are read as a person means them; two
+        URLs on a line and a NUL byte are reported with the line number
+        and skipped; a file with no line end in 16 MiB (/dev/zero) is not
+        a seeds file: exit 1, nothing crawled, no database."""
+        web = self.start_web(1)
+        for path in ("/a", "/b", "/c", "/d", "/e", "/f", "/g"):
+            web.script(path, page(path))
+        u = lambda p: web.url(p).encode()  # noqa: E731
+        with open(os.path.join(self.tmp, "seeds.txt"), "wb") as f:
+            f.write(b"\xef\xbb\xbf" + u("/a") + b"  # the a page\n"
+                    + u("/b") + b" " + u("/c") + b"\r\n"
+                    + u("/d") + b"\r" + u("/e") + b"\r# a note\r"
+                    + b"\t" + u("/f") + b"\t\n"
+                    + u("/g") + b"\x00h\n")
+        crawler, _ = self.timed_crawl()
+        errors = [line for line in crawler.stderr().splitlines()
+                  if "seeds.txt:" in line]
+        self.assertEqual(len(errors), 2, crawler.stderr())
+        self.assertIn("seeds.txt:2:", errors[0])
+        self.assertIn("one URL a line", errors[0])
+        self.assertIn("seeds.txt:7:", errors[1])
+        self.assertIn("NUL", errors[1])
+        self.assertEqual(urls_in_state(self.db(), DONE),
+                         {web.url(p) for p in ("/a", "/d", "/e", "/f")},
+                         "done URLs")
+
+        endless = os.path.join(self.tmp, "endless.txt")
+        with open(endless, "wb") as f:
+            f.write(b"x" * (17 << 20))
+        self.run_bad(["crawl", "endless.txt", "--db", "other.db"], 1,
+                     ["endless.txt:1:", "not a seeds file"])
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "other.db")))
 
     def test_bad_options(self):
         """An unknown option, a non-numeric or negative number, a regex that
