@@ -19,6 +19,8 @@
 
 #define SEEDS_MAX_LINE 65536
 #define SEEDS_MAX_SKIP (16 << 20)
+/* parse_options: --help printed the usage; nothing more to do */
+#define HELP_SHOWN (-1)
 #define MAX_PATTERNS 256
 
 enum {
@@ -217,8 +219,8 @@ static int seconds_opt(const char *opt, int64_t *out_ms)
     return 0;
 }
 
-/* Fills cfg from argv; 0, or EXIT_USAGE after printing why. Patterns are
- * stored in arrays the caller frees. */
+/* Fills cfg from argv; 0, HELP_SHOWN, or EXIT_USAGE after printing why.
+ * Patterns are stored in arrays the caller frees. */
 static int parse_options(int argc, char **argv, struct config *cfg)
 {
     struct config defaults;
@@ -230,7 +232,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         int rc = 0;
         switch (c) {
         case OPT_DB:
@@ -380,7 +382,7 @@ static int parse_options(int argc, char **argv, struct config *cfg)
             break;
         case OPT_HELP:
             usage(stdout, &defaults);
-            exit(0);
+            return HELP_SHOWN;
         case ':':
             fprintf(stderr, "crawler: %s: missing value\n", argv[optind - 1]);
             rc = -1;
@@ -530,8 +532,11 @@ int cmd_crawl(int argc, char **argv)
     int status = parse_options(argc, argv, &cfg);
     char **seeds = NULL;
     int n_seeds = 0;
-    if (status != 0)
+    if (status != 0) {
+        if (status == HELP_SHOWN)
+            status = 0;
         goto out;
+    }
     if (read_seeds(&cfg, &seeds, &n_seeds) < 0) {
         status = 1;
         goto out;

@@ -37,6 +37,18 @@ static void usage(FILE *out)
     fprintf(out, "\n'crawler COMMAND --help' for a command's options.\n");
 }
 
+/* status, or 1 when it was 0 but standard output did not take everything
+ * written to it (a full disk, a closed pipe): an answer cut short must not
+ * look whole. */
+static int flushed(int status)
+{
+    if ((fflush(stdout) != 0 || ferror(stdout)) && status == 0) {
+        fprintf(stderr, "crawler: standard output: write error\n");
+        return 1;
+    }
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     log_init("crawler", LOG_INFO);
@@ -47,15 +59,15 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return 0;
+        return flushed(0);
     }
     if (strcmp(argv[1], "--version") == 0) {
         printf("crawler %s\n", CRAWLER_VERSION);
-        return 0;
+        return flushed(0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return flushed(commands[i].run(argc - 1, argv + 1));
     fprintf(stderr, "crawler: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

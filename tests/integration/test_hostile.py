@@ -20,14 +20,16 @@ import re
 import socket
 import sqlite3
 import struct
+import subprocess
 import sys
 import threading
 import time
 import zlib
 
 from helpers import (DONE, FAILED, SKIPPED, CrawlerTestCase, child_pids,
-                     edges, html_page, page_rows, request_counts, rss_bytes, url_row,
-                     url_rows, urls_in_state, wait_until)
+                     crawler_bin, crawler_env, edges, html_page, page_rows,
+                     request_counts, rss_bytes, url_row, url_rows,
+                     urls_in_state, wait_until)
 from server import Response
 from sitegen import make_site
 
@@ -1191,11 +1193,28 @@ class CommandLineTest(HostileTestCase):
             (["--deny", "("], ["--deny", "'('"]),
             (["--allow", "a[b"], ["--allow", "a[b"]),
             (["--scope", "galaxy"], ["--scope", "galaxy"]),
+            (["--max-pages"], ["--max-pages", "missing value"]),
         ]
         for extra, mentions in cases:
             self.run_bad(base + extra, 2, mentions)
             self.assertFalse(os.path.exists(self.db_path),
                              f"database created by {extra}")
+
+    def test_output_that_cannot_be_written(self):
+        """An answer that standard output does not take (a full disk) is
+        not a success: exit 1 and one line saying so."""
+        self.write_seeds(["http://127.0.0.2:9/"])
+        for args in (["normalize", "http://127.0.0.2/a/../b"], ["--help"],
+                     ["--version"], ["crawl", "--help"],
+                     ["robots", "seeds.txt", "crawler", "http://a.test/"]):
+            with open("/dev/full", "w") as full:
+                proc = subprocess.run([crawler_bin(), *args], cwd=self.tmp,
+                                      env=crawler_env(), stdout=full,
+                                      stderr=subprocess.PIPE, text=True,
+                                      timeout=30)
+            self.assertEqual(proc.returncode, 1, (args, proc.stderr))
+            self.assertEqual(proc.stderr.strip(),
+                             "crawler: standard output: write error", args)
 
     def test_not_a_database(self):
         """--db naming a text file, or another application's SQLite
