@@ -1,6 +1,7 @@
 /*
  * main: the `crawler` binary: picks the subcommand.
  */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,11 @@ static int flushed(int status)
 
 int main(int argc, char **argv)
 {
+    /* libcurl turns a host written in Unicode into its ASCII form (IDNA)
+     * through libidn2, which reads its input in the locale's character
+     * set: under "C" every such host would be invalid. Only the character
+     * type is set; numbers and messages stay as in "C". */
+    setlocale(LC_CTYPE, "C.UTF-8");
     log_init("crawler", LOG_INFO);
     xalloc_keep_freed();
     if (argc < 2) {

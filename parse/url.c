@@ -178,7 +178,10 @@ static int assemble(CURLU *h, char **out)
         rc = URL_ESCHEME;
         goto out;
     }
-    if (curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+    /* A host in Unicode goes in its ASCII form (IDNA), the one DNS and
+     * the fetch know, and its case folded; one that has none is invalid. */
+    if (curl_url_get(h, CURLUPART_HOST, &host, CURLU_PUNYCODE) != CURLUE_OK ||
+        !*host)
         goto out;
     if (curl_url_get(h, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT) !=
         CURLUE_OK)

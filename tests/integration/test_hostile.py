@@ -1216,6 +1216,18 @@ class CommandLineTest(HostileTestCase):
             self.assertEqual(proc.stderr.strip(),
                              "crawler: standard output: write error", args)
 
+    def test_unicode_host(self):
+        """A host written in Unicode is normalized to its ASCII form
+        (IDNA), which the fetch and DNS use, whatever the caller's locale."""
+        for lang in ("C", "C.UTF-8"):
+            env = dict(crawler_env(), LC_ALL=lang, LANG=lang)
+            proc = subprocess.run(
+                [crawler_bin(), "normalize", "http://B\u00dcCHER.example/a"],
+                env=env, capture_output=True, text=True, timeout=30)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout.strip(),
+                             "http://xn--bcher-kva.example/a", lang)
+
     def test_not_a_database(self):
         """--db naming a text file, or another application's SQLite
         database: exit 1, one line saying it is not a crawl database, and

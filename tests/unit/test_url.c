@@ -50,6 +50,21 @@ static const struct url_case cases[] = {
     {"http://h.test/d/p.html?q=1", "", "http://h.test/d/p.html?q=1", 0},
     {"http://h.test/d/p.html?q=1", " \t ", "http://h.test/d/p.html?q=1", 0},
     {"https://h.test/a", "caf\xc3\xa9", "https://h.test/caf%C3%A9", 0},
+    {NULL,
+     "http://b\xc3\xbc"
+     "cher.example/",
+     "http://xn--bcher-kva.example/", 0},
+    {NULL,
+     "http://B\xc3\x9c"
+     "CHER.example/",
+     "http://xn--bcher-kva.example/", 0},
+    {NULL, "http://xn--bcher-kva.example/", "http://xn--bcher-kva.example/", 0},
+    {"http://h.test/", "//\xe4\xbe\x8b\xe5\xad\x90.test/p",
+     "http://xn--fsqu00a.test/p", 0},
+    {NULL,
+     "http://a\xef\xbf\xbf"
+     "b.example/",
+     NULL, URL_EINVALID},
 };
 
 TEST(url_normalize_table)
