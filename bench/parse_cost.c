@@ -17,6 +17,7 @@
  * LIST holds one path a line ("/admin.html"): the file is DIR followed by
  * the path, and the document's URL is BASE_URL followed by it.
  */
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,7 @@ static int read_docs(const char *dir, const char *base, struct doc **out,
 
 int main(int argc, char **argv)
 {
+    setlocale(LC_CTYPE, "C.UTF-8"); /* as the crawler runs (crawler/main.c) */
     if (argc != 4) {
         fprintf(stderr, "usage: parse_cost PASSES DIR BASE_URL < LIST\n");
         return 2;
