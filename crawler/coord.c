@@ -192,7 +192,8 @@ static void check_store(struct coord *c, int rc, const char *what)
 {
     if (rc >= 0 || c->failed)
         return;
-    log_error("cannot %s: %s", what, store_errmsg(c->store));
+    log_error("cannot %s: %s db=%s", what, store_errmsg(c->store),
+              c->cfg->db_path);
     c->failed = 1;
     c->stopping = 1;
 }
@@ -1492,7 +1493,7 @@ out_store:
     progress_end(&c.progress, now_ms());
     free_jobs(&c);
     if (!cfg->quiet)
-        progress_summary(&c.progress, c.store, cfg);
+        progress_summary(&c.progress, c.store, cfg, c.failed);
     sched_release(&c.sched);
     imap_release(&c.jobs);
     imap_release(&c.parsing);

@@ -44,15 +44,22 @@ void progress_end(struct progress *p, int64_t now_ms)
 }
 
 void progress_summary(const struct progress *p, struct store *s,
-                      const struct config *cfg)
+                      const struct config *cfg, int failed)
 {
     int64_t ms = p->ended_ms - p->started_ms;
-    fprintf(stderr,
-            "crawl %s: %lld pages in %.1f s (%.1f pages/s), %.1f MB, "
-            "%lld failed\n",
-            cfg->db_path, (long long)p->n_pages, (double)ms / 1000.0,
-            rate(p->n_pages, ms), (double)p->n_bytes / 1e6,
-            (long long)p->n_errors);
+    if (failed)
+        fprintf(stderr,
+                "crawl %s: stopped, the database could not be written; %lld "
+                "pages fetched in %.1f s, those since the last commit not "
+                "stored (a resume fetches them again)\n",
+                cfg->db_path, (long long)p->n_pages, (double)ms / 1000.0);
+    else
+        fprintf(stderr,
+                "crawl %s: %lld pages in %.1f s (%.1f pages/s), %.1f MB, "
+                "%lld failed\n",
+                cfg->db_path, (long long)p->n_pages, (double)ms / 1000.0,
+                rate(p->n_pages, ms), (double)p->n_bytes / 1e6,
+                (long long)p->n_errors);
     int64_t n[URL_N_STATES];
     if (store_url_counts(s, n) == 0)
         fprintf(stderr,

@@ -31,8 +31,10 @@ void progress_init(struct progress *p, int quiet, int64_t now_ms);
 void progress_tick(struct progress *p, int64_t now_ms, size_t in_flight);
 /* Clears the line. */
 void progress_end(struct progress *p, int64_t now_ms);
-/* Prints the end-of-crawl summary from the counters and the store. */
+/* Prints the end-of-crawl summary from the counters and the store. After
+ * a failure of the store (failed), the fetch count is not what the
+ * database holds: the summary says so, and the store's counts follow. */
 void progress_summary(const struct progress *p, struct store *s,
-                      const struct config *cfg);
+                      const struct config *cfg, int failed);
 
 #endif

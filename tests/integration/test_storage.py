@@ -47,6 +47,9 @@ class StorageTest(CrawlerTestCase):
         self.assertTrue(errors, proc.stderr[-2000:])
         self.assertRegex(errors[0], "full|too large|disk|I/O",
                          proc.stderr[-2000:])
+        self.assertIn("db=crawl.db", errors[0])
+        # the summary does not pass the fetches off as stored
+        self.assertIn("the database could not be written", proc.stderr)
         self.assertEqual(integrity_check(os.path.join(self.tmp, "crawl.db")), "ok")
         self.crawl_ok()
         self.assertEqual(integrity_check(os.path.join(self.tmp, "crawl.db")), "ok")
