@@ -601,12 +601,18 @@ static int parse_opts(const struct spec *sp, int argc, char **argv,
     *done = 0;
     optind = 1;
     opterr = 0;
-    int c;
+    int c, at;
     /* The leading ':' tells a missing value (':') from an unknown option. */
-    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", options, &at)) != -1) {
         if (c >= OPT_DB && c <= OPT_HELP && !(sp->allowed & ALLOW(c)) &&
-            c != OPT_HELP)
-            c = '?';
+            c != OPT_HELP) {
+            /* another command's option: argv[optind - 1] may be its value */
+            fprintf(stderr,
+                    "crawler: --%s: not an option of %s (see crawler %s "
+                    "--help)\n",
+                    options[at].name, sp->name, sp->name);
+            return EXIT_USAGE;
+        }
         switch (c) {
         case OPT_DB:
             o->db = optarg;
@@ -1072,9 +1078,10 @@ int cmd_explain(int argc, char **argv)
     int n_fetches = 0;
     int rc = store_explain(s, nrc == 0 ? url : o.arg, explain_url_row,
                            explain_row, &n_fetches);
-    if (rc == STORE_ENOTFOUND)
-        fprintf(stderr, "crawler: %s: never discovered by this crawl\n",
-                nrc == 0 ? url : o.arg);
+    if (rc == STORE_ENOTFOUND && nrc < 0) /* looked up as written, too */
+        fprintf(stderr, "crawler: '%s': %s\n", o.arg, url_strerror(nrc));
+    else if (rc == STORE_ENOTFOUND)
+        fprintf(stderr, "crawler: %s: never discovered by this crawl\n", url);
     else if (rc < 0)
         fprintf(stderr, "crawler: %s: %s\n", o.db, store_errmsg(s));
     else if (n_fetches == 0) {

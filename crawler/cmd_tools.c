@@ -77,15 +77,40 @@ char *cli_read_file(const char *path, size_t max, size_t *len)
     return buf_detach(&b, len);
 }
 
+#define NORMALIZE_USAGE "crawler normalize URL [BASE]"
+#define EXTRACT_USAGE "crawler extract FILE [--base URL]"
+#define ROBOTS_USAGE "crawler robots FILE AGENT URL..."
+
+/* Prints usage to standard output when argv asks for help; 1 if it did. */
+static int asked_help(int argc, char **argv, const char *usage)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: %s\n", usage);
+            return 1;
+        }
+    return 0;
+}
+
 int cmd_normalize(int argc, char **argv)
 {
+    if (asked_help(argc, argv, NORMALIZE_USAGE))
+        return 0;
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: crawler normalize URL [BASE]\n");
+        fprintf(stderr, "usage: " NORMALIZE_USAGE "\n");
         return EXIT_USAGE;
     }
     char *out = NULL;
-    int rc = url_normalize(argv[1], argc == 3 ? argv[2] : NULL, URL_MAX_DEFAULT,
-                           &out);
+    int rc =
+        argc == 3 ? url_normalize(argv[2], NULL, URL_MAX_DEFAULT, &out) : 0;
+    free(out);
+    out = NULL;
+    if (rc < 0) {
+        fprintf(stderr, "crawler: BASE '%s': %s\n", argv[2], url_strerror(rc));
+        return 1;
+    }
+    rc = url_normalize(argv[1], argc == 3 ? argv[2] : NULL, URL_MAX_DEFAULT,
+                       &out);
     if (rc < 0) {
         fprintf(stderr, "crawler: '%s': %s\n", argv[1], url_strerror(rc));
         return 1;
@@ -108,18 +133,20 @@ static const char *const link_kind_names[] = {
 int cmd_extract(int argc, char **argv)
 {
     const char *path = NULL, *base = "http://localhost/";
+    if (asked_help(argc, argv, EXTRACT_USAGE))
+        return 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--base") == 0 && i + 1 < argc)
             base = argv[++i];
         else if (!path && argv[i][0] != '-')
             path = argv[i];
         else {
-            fprintf(stderr, "usage: crawler extract FILE [--base URL]\n");
+            fprintf(stderr, "usage: " EXTRACT_USAGE "\n");
             return EXIT_USAGE;
         }
     }
     if (!path) {
-        fprintf(stderr, "usage: crawler extract FILE [--base URL]\n");
+        fprintf(stderr, "usage: " EXTRACT_USAGE "\n");
         return EXIT_USAGE;
     }
     char *check = NULL;
@@ -161,8 +188,10 @@ int cmd_extract(int argc, char **argv)
 
 int cmd_robots(int argc, char **argv)
 {
+    if (asked_help(argc, argv, ROBOTS_USAGE))
+        return 0;
     if (argc < 4) {
-        fprintf(stderr, "usage: crawler robots FILE AGENT URL...\n");
+        fprintf(stderr, "usage: " ROBOTS_USAGE "\n");
         return EXIT_USAGE;
     }
     size_t len;

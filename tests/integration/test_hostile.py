@@ -1216,6 +1216,34 @@ class CommandLineTest(HostileTestCase):
             self.assertEqual(proc.stderr.strip(),
                              "crawler: standard output: write error", args)
 
+    def test_tool_arguments_named(self):
+        """Each command's --help prints its usage and exits 0; an error
+        names the argument that is wrong: a bad BASE, another command's
+        option (not its value), a text that is not a URL."""
+        web = self.start_web(1)
+        web.script("/", page("root"))
+        self.write_seeds([web.url("/")])
+        self.timed_crawl()
+
+        def run(*args):
+            proc = subprocess.run([crawler_bin(), *args], cwd=self.tmp,
+                                  env=crawler_env(), capture_output=True,
+                                  text=True, timeout=30)
+            return proc.returncode, proc.stdout, proc.stderr.strip()
+
+        for cmd in ("normalize", "extract", "robots", "stats", "crawl"):
+            rc, out, err = run(cmd, "--help")
+            self.assertEqual((rc, err), (0, ""), cmd)
+            self.assertIn("usage", out.lower(), cmd)
+        self.assertEqual(run("normalize", "a", "http://[bad/"),
+                         (1, "", "crawler: BASE 'http://[bad/': not a valid"
+                             " URL"))
+        self.assertEqual(run("stats", "--db", "crawl.db", "--limit", "3"),
+                         (2, "", "crawler: --limit: not an option of stats"
+                             " (see crawler stats --help)"))
+        self.assertEqual(run("explain", "--db", "crawl.db", "notaurl"),
+                         (1, "", "crawler: 'notaurl': not a valid URL"))
+
     def test_unicode_host(self):
         """A host written in Unicode is normalized to its ASCII form
         (IDNA), which the fetch and DNS use, whatever the caller's locale."""
