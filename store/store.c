@@ -359,16 +359,33 @@ int db_has_table(struct store *s, const char *name)
     return rc == SQLITE_DONE ? 0 : db_fail(s);
 }
 
+/* err for a database that could not be read at open, by SQLite's code. */
+static int unreadable(struct store *s, char *err, size_t errlen,
+                      const char *path)
+{
+    int code = sqlite3_errcode(s->db) & 0xff;
+    if (code == SQLITE_NOTADB) {
+        snprintf(err, errlen, "%s: not a crawl database (%s)", path, s->errmsg);
+        return STORE_ENOTDB;
+    }
+    snprintf(err, errlen, "%s: %s: %s", path,
+             code == SQLITE_CORRUPT ? "the database is damaged"
+             : code == SQLITE_READONLY
+                 ? "cannot read the database without write access to its "
+                   "directory (its -shm file)"
+                 : "cannot read the database",
+             s->errmsg);
+    return STORE_EFAIL;
+}
+
 /* Tells an empty new file, one of ours, and anything else apart. */
 static int check_identity(struct store *s, int writable, char *err,
                           size_t errlen, const char *path)
 {
     int64_t app_id = 0, n_tables = 0;
     if (db_int(s, "PRAGMA application_id", &app_id) < 0 ||
-        db_int(s, "SELECT count(*) FROM sqlite_schema", &n_tables) < 0) {
-        snprintf(err, errlen, "%s: not a crawl database (%s)", path, s->errmsg);
-        return STORE_ENOTDB;
-    }
+        db_int(s, "SELECT count(*) FROM sqlite_schema", &n_tables) < 0)
+        return unreadable(s, err, errlen, path);
     if (app_id == APPLICATION_ID) {
         /* one a newer crawler made may not be read, let alone written */
         int64_t version = 0;
@@ -378,11 +395,8 @@ static int check_identity(struct store *s, int writable, char *err,
              db_int(s,
                     "SELECT coalesce(max(CAST(value AS INTEGER)), 0)"
                     " FROM meta WHERE key = 'schema_version'",
-                    &version) < 0)) {
-            snprintf(err, errlen, "%s: cannot read the schema version: %s",
-                     path, s->errmsg);
-            return STORE_ENOTDB;
-        }
+                    &version) < 0))
+            return unreadable(s, err, errlen, path);
         if (version > SCHEMA_VERSION) {
             snprintf(err, errlen,
                      "%s: made by a newer crawler (schema version %lld; this "

@@ -495,6 +495,23 @@ class CommandsTest(QueryTestCase):
                 self.assertEqual(r.stdout, b"", f"{args} on {db}")
                 self.assertRegex(err, rf"^crawler: {db}: {problem}[^\n]*\n$",
                                  f"{args} on {db}")
+        # A crawl database cut short: damaged, not foreign.
+        damaged = os.path.join(self.tmp, "damaged.db")
+        conn = sqlite3.connect(damaged)
+        conn.execute("PRAGMA application_id = 1129464151")
+        conn.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value)")
+        conn.execute("CREATE TABLE filler(x)")
+        conn.executemany("INSERT INTO filler VALUES (?)",
+                         [("x" * 500,)] * 2000)
+        conn.execute("INSERT INTO meta VALUES ('schema_version', 2)")
+        conn.commit()
+        conn.close()
+        os.truncate(damaged, 8192)
+        r = self.run_cmd("stats", db="damaged.db")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr.decode(),
+                         r"^crawler: damaged.db: the database is damaged"
+                         r"[^\n]*\n$")
         # Usage errors exit 2.
         for args in (["export"], ["export", "--format", "xml"],
                      ["query"], ["stats", "--bogus"]):
