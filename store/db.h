@@ -81,7 +81,7 @@ struct checkpointer;
 struct store {
     sqlite3 *db;
     struct checkpointer *ckpt; /* store/checkpoint.c; NULL when read-only */
-    int lock_fd; /* holds the crawl lock (take_lock), -1 when none */
+    int lock_fd;               /* the crawl lock (take_lock); -1: none */
     int in_tx;
     int64_t settled_id; /* urls_hash holds the rows up to this id */
     uint8_t *filter;    /* store/settled.c; NULL: look every URL up */
