@@ -1494,6 +1494,12 @@ out_store:
     free_jobs(&c);
     if (!cfg->quiet)
         progress_summary(&c.progress, c.store, cfg, c.failed);
+    if (store_empty_log(c.store) == STORE_EFAIL) {
+        log_error("cannot copy the log into the database file: %s db=%s; "
+                  "the database needs its -wal file, keep them together",
+                  store_errmsg(c.store), cfg->db_path);
+        status = 1;
+    }
     sched_release(&c.sched);
     imap_release(&c.jobs);
     imap_release(&c.parsing);

@@ -633,6 +633,18 @@ fail:
     return rc < 0 ? rc : STORE_EFAIL;
 }
 
+int store_empty_log(struct store *s)
+{
+    db_checkpointer_stop(s);
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+                                       NULL, NULL);
+    if (rc == SQLITE_OK)
+        return 0;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return STORE_EBUSY;
+    return db_fail(s);
+}
+
 void store_close(struct store *s)
 {
     if (!s)

@@ -47,6 +47,12 @@ enum robots_state {
  * failure returns a STORE_E* code and writes a one-line reason into err. */
 int store_open(const char *path, unsigned flags, struct store **out, char *err,
                size_t errlen);
+/* The writer, at the end: copies the whole log into the database file
+ * and empties it, so that the file alone holds the crawl. 0; STORE_EBUSY
+ * when a reader still needs the log (it is copied at the next open);
+ * STORE_EFAIL with store_errmsg set when the copy failed (a full disk):
+ * the -wal file then holds commits the database file lacks. */
+int store_empty_log(struct store *s);
 void store_close(struct store *s);
 /* The last SQLite error message; borrowed, valid until the next call. */
 const char *store_errmsg(struct store *s);

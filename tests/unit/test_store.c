@@ -9,9 +9,11 @@
  * front of its settled part.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -451,6 +453,43 @@ TEST(store_rejects_foreign_file_and_second_writer)
     CHECK_INT(store_open(junk, STORE_WRITE, &t, err, sizeof err), STORE_ENOTDB);
     CHECK(strstr(err, "not a crawl database") != NULL);
     unlink(junk);
+}
+
+/* A copy of the log into the database file that fails (here the file may
+ * not grow: RLIMIT_FSIZE, as on a full disk) is told, and the log keeps
+ * what it held: the next open reads it, and its copy works. */
+TEST(store_empty_log_tells_a_failed_copy)
+{
+    struct store *s = fresh();
+    size_t n = 600 * 1024;
+    char *big = malloc(n + 1);
+    memset(big, 'x', n);
+    big[n] = '\0';
+    CHECK_INT(store_meta_set(s, "filler", big), 0);
+    struct stat st;
+    CHECK(stat(db_path, &st) == 0);
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old_act;
+    sigaction(SIGXFSZ, &ign, &old_act);
+    struct rlimit old_lim, lim;
+    getrlimit(RLIMIT_FSIZE, &old_lim);
+    lim = old_lim;
+    lim.rlim_cur = (rlim_t)st.st_size;
+    CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+    int rc = store_empty_log(s);
+    setrlimit(RLIMIT_FSIZE, &old_lim);
+    sigaction(SIGXFSZ, &old_act, NULL);
+    CHECK_INT(rc, STORE_EFAIL);
+    CHECK(strstr(store_errmsg(s), "I/O") != NULL); /* EFBIG */
+    store_close(s);
+    char err[256];
+    CHECK_INT(store_open(db_path, STORE_WRITE, &s, err, sizeof err), 0);
+    char *got = NULL;
+    CHECK_INT(store_meta_get(s, "filler", &got), 0);
+    CHECK(got && strcmp(got, big) == 0);
+    CHECK_INT(store_empty_log(s), 0);
+    free(got);
+    free(big);
+    cleanup(s);
 }
 
 /* Names SQLite would not take as the file named (a temporary or in-memory
