@@ -1020,7 +1020,10 @@ static struct job **jobs_of(struct coord *c, const struct child *ch, size_t *n)
     return list;
 }
 
-static void requeue_child_jobs(struct coord *c, struct child *ch)
+/* blame_fetches: the URLs a fetcher was fetching count an attempt (it
+ * crashed, or broke the protocol); not when someone else killed it. */
+static void requeue_child_jobs(struct coord *c, struct child *ch,
+                               int blame_fetches)
 {
     size_t n;
     struct job **lost = jobs_of(c, ch, &n);
@@ -1040,7 +1043,10 @@ static void requeue_child_jobs(struct coord *c, struct child *ch)
             job_free(c, j);
         } else if (j->stage == STAGE_FETCH) {
             host_done_with(c, j->host);
-            page_retry(c, j, "fetcher crashed");
+            if (blame_fetches)
+                page_retry(c, j, "fetcher crashed");
+            else
+                page_requeue(c, j);
         } else if (j != culprit) {
             page_requeue(c, j);
         } else {
@@ -1054,14 +1060,38 @@ static void requeue_child_jobs(struct coord *c, struct child *ch)
     ch->n_out = 0;
 }
 
-static void child_lost(struct coord *c, struct child *ch, int64_t now)
+/* A signal someone sent (the OOM killer, an operator): it says nothing
+ * against the URLs the child was fetching. */
+static int killed_from_outside(int status)
+{
+    if (!WIFSIGNALED(status))
+        return 0;
+    int sig = WTERMSIG(status);
+    return sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGHUP;
+}
+
+static void log_exit(const struct coord *c, const struct child *ch, pid_t pid,
+                     int status)
+{
+    const char *role = ch->role == CHILD_FETCH ? "fetcher" : "parser";
+    if (WIFSIGNALED(status))
+        log_warn("%s exited on signal %d pid=%d", role, WTERMSIG(status),
+                 (int)pid);
+    else if (!c->stopping)
+        log_warn("%s exited with status %d pid=%d", role, WEXITSTATUS(status),
+                 (int)pid);
+}
+
+/* blame_fetches: see requeue_child_jobs. */
+static void child_lost(struct coord *c, struct child *ch, int64_t now,
+                       int blame_fetches)
 {
     if (ch->pid > 0)
         kill(ch->pid, SIGKILL);
     close(ch->ch.fd);
     chan_release(&ch->ch);
     ch->pid = -ch->pid; /* dead, not yet reaped: negative until waitpid */
-    requeue_child_jobs(c, ch);
+    requeue_child_jobs(c, ch, blame_fetches);
     ch->n_deaths++;
     int shift = ch->n_deaths > 6 ? 6 : ch->n_deaths;
     ch->respawn_at_ms = now + (50LL << shift);
@@ -1076,18 +1106,30 @@ static void reap(struct coord *c)
             struct child *ch = &c->children[i];
             if (ch->pid != pid && ch->pid != -pid)
                 continue;
-            const char *role = ch->role == CHILD_FETCH ? "fetcher" : "parser";
-            if (WIFSIGNALED(status))
-                log_warn("%s exited on signal %d pid=%d", role,
-                         WTERMSIG(status), (int)pid);
-            else if (!c->stopping)
-                log_warn("%s exited with status %d pid=%d", role,
-                         WEXITSTATUS(status), (int)pid);
+            log_exit(c, ch, pid, status);
             if (ch->pid > 0)
-                child_lost(c, ch, now_ms());
+                child_lost(c, ch, now_ms(), !killed_from_outside(status));
             ch->pid = 0;
         }
     }
+}
+
+/* A child's channel failed: it died, or is dying (it closes its end only
+ * by exiting). It is reaped here, before its jobs are requeued, to learn
+ * whether it crashed or was killed from outside. */
+static void child_died(struct coord *c, struct child *ch, int64_t now)
+{
+    pid_t pid = ch->pid;
+    int status = 0;
+    if (pid > 0)
+        kill(pid, SIGKILL); /* still running with its channel gone: a bug */
+    if (pid <= 0 || waitpid(pid, &status, 0) != pid) {
+        child_lost(c, ch, now, 1); /* reap() sees to it */
+        return;
+    }
+    log_exit(c, ch, pid, status);
+    child_lost(c, ch, now, !killed_from_outside(status));
+    ch->pid = 0;
 }
 
 static void respawn_due(struct coord *c, int64_t now)
@@ -1129,9 +1171,7 @@ static void read_child(struct coord *c, struct child *ch, int64_t now)
         if (rc == -EAGAIN)
             break;
         if (rc < 0) {
-            /* The child died (reap logs it once, with its status) or
-             * closed its end. */
-            child_lost(c, ch, now);
+            child_died(c, ch, now);
             return;
         }
         struct frame f;
@@ -1147,7 +1187,7 @@ static void read_child(struct coord *c, struct child *ch, int64_t now)
         }
         if (rc < 0) {
             log_error("protocol error from a child pid=%d", (int)ch->pid);
-            child_lost(c, ch, now);
+            child_lost(c, ch, now, 1);
             return;
         }
     }
@@ -1232,7 +1272,7 @@ static void flush_children(struct coord *c, int64_t now)
     for (int i = 0; i < c->n_children; i++) {
         struct child *ch = &c->children[i];
         if (ch->pid > 0 && chan_pending(&ch->ch) && chan_flush(&ch->ch, 0) < 0)
-            child_lost(c, ch, now);
+            child_died(c, ch, now);
     }
 }
 
@@ -1309,7 +1349,7 @@ static void run_loop(struct coord *c)
                 continue;
             if (ev & POLLOUT) {
                 if (chan_flush(&ch->ch, 0) < 0) {
-                    child_lost(c, ch, now);
+                    child_died(c, ch, now);
                     continue;
                 }
             }

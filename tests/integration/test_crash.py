@@ -16,9 +16,10 @@ import signal
 import sys
 import time
 
-from helpers import (DONE, CrawlerTestCase, edges, fetch_counts,
-                     integrity_check, open_db, pids_where, urls_in_state,
-                     wait_until)
+from helpers import (DONE, FAILED, CrawlerTestCase, edges, fetch_counts,
+                     integrity_check, open_db, pids_where, request_counts,
+                     url_row, urls_in_state, wait_until)
+from server import Response
 from sitegen import make_site
 
 RANDOM_SEED = 1234
@@ -175,3 +176,37 @@ class CrashTest(CrawlerTestCase):
               f" {wall:.2f} s crawl; compared {len(ref_done)} done URLs and"
               f" {len(ref_edges)} edges with an uninterrupted crawl:"
               f" {diffs} differences", file=sys.stderr)
+
+    def kill_fetcher_three_times(self, sig: int):
+        """Crawls one slow URL and sends its fetcher `sig` three times
+        while it fetches it; returns (the URL, its urls row)."""
+        web = self.start_web(1)
+        url = web.url("/")
+        web.script("/", Response(body="<html><body>slow</body></html>",
+                                 delay=1.5))
+        self.write_seeds([url])
+        crawler = self.spawn(self.crawl_args("--max-pages", 1))
+        for k in range(1, 4):
+            wait_until(lambda: request_counts(web).get(url, 0) >= k
+                       or crawler.proc.poll() is not None, 30,
+                       f"request {k} for {url}")
+            fetchers = crawler.children("crawler-fetch")
+            self.assertTrue(fetchers, "no fetcher to kill")
+            os.kill(fetchers[0], sig)
+        self.assertEqual(crawler.wait(CRAWL_LIMIT_S), 0, crawler.stderr_tail())
+        return url, url_row(self.db(), url)
+
+    def test_fetcher_killed_from_outside(self):
+        """A fetcher SIGKILLed (the OOM killer, an operator) while it
+        fetches a URL, three times over: the URL counts no attempt for it,
+        so it is fetched in the end like any other."""
+        url, row = self.kill_fetcher_three_times(signal.SIGKILL)
+        self.assertEqual(row["state"], DONE, row)
+
+    def test_fetcher_crashing_on_a_url(self):
+        """A fetcher that crashes (SIGSEGV) while it fetches a URL, three
+        times over: the URL counts an attempt each time and is failed, so
+        that a URL that crashes fetchers cannot stall the crawl."""
+        url, row = self.kill_fetcher_three_times(signal.SIGSEGV)
+        self.assertEqual((row["state"], row["reason"]),
+                         (FAILED, "fetcher crashed"), row)
