@@ -1122,7 +1122,7 @@ static void child_died(struct coord *c, struct child *ch, int64_t now)
     pid_t pid = ch->pid;
     int status = 0;
     if (pid > 0)
-        kill(pid, SIGKILL); /* still running with its channel gone: a bug */
+        kill(pid, SIGKILL); /* so that waitpid cannot wait on a live one */
     if (pid <= 0 || waitpid(pid, &status, 0) != pid) {
         child_lost(c, ch, now, 1); /* reap() sees to it */
         return;
