@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "crawler/buf.h"
 #include "crawler/cli.h"
 #include "crawler/msg.h"
 #include "crawler/xalloc.h"
@@ -55,11 +56,11 @@ static int by_value(const void *a, const void *b)
 
 static char *join(const char *a, const char *b)
 {
-    size_t na = strlen(a), nb = strlen(b);
-    char *s = xmalloc(na + nb + 1);
-    memcpy(s, a, na);
-    memcpy(s + na, b, nb + 1);
-    return s;
+    struct buf s;
+    buf_init(&s, SIZE_MAX);
+    buf_append_str(&s, a);
+    buf_append_str(&s, b);
+    return buf_detach(&s, NULL);
 }
 
 static void free_docs(struct doc *docs, size_t n)

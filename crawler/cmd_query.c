@@ -50,7 +50,7 @@
 enum out_format { OUT_TABLE, OUT_CSV, OUT_JSON, OUT_JSONL };
 
 /* What a row callback returns when standard output fails (EPIPE with
- * SIGPIPE ignored, a full disk): the query stops, out_finish reports it. */
+ * SIGPIPE ignored, a full disk): the query stops, and main reports it. */
 #define OUT_EWRITE (-1)
 
 /* A result being printed; fed by out_row, ended by out_finish. */
@@ -521,8 +521,9 @@ static int out_row(void *arg, int n_cols, const char *const *names,
     return ferror(o->f) ? OUT_EWRITE : 0;
 }
 
-/* Ends the output (and frees o); 0, or 1 after a write error. */
-static int out_finish(struct out *o)
+/* Ends the output and frees o. A write error is left in the stream's error
+ * indicator, for main to report. */
+static void out_finish(struct out *o)
 {
     if (o->started && o->format == OUT_JSON)
         fputs(o->n_rows ? "\n]\n" : "]\n", o->f);
@@ -538,11 +539,6 @@ static int out_finish(struct out *o)
     free(o->numeric);
     free(o->has_text);
     buf_release(&o->cell);
-    if (fflush(o->f) != 0 || ferror(o->f)) {
-        fprintf(stderr, "crawler: standard output: write error\n");
-        return 1;
-    }
-    return 0;
 }
 
 /* --- Options ------------------------------------------------------------- */
@@ -759,9 +755,9 @@ int cmd_query(int argc, char **argv)
     int rc = store_query_run(s, o.arg, out_row, &out);
     if (rc < 0 && rc != OUT_EWRITE)
         fail_quoting(o.arg, store_errmsg(s));
-    status = out_finish(&out);
+    out_finish(&out);
     store_close(s);
-    return rc != 0 ? 1 : status;
+    return rc < 0 && rc != OUT_EWRITE; /* a write error: main tells it */
 }
 
 /* --- crawler index and search: the search index ------------------------- */
@@ -933,9 +929,9 @@ int cmd_search(int argc, char **argv)
                       o.format == OUT_TABLE ? search_row : out_row, &out);
     if (rc < 0 && rc != OUT_EWRITE)
         fail_quoting(o.arg, store_errmsg(s));
-    status = out_finish(&out);
+    out_finish(&out);
     store_close(s);
-    return rc != 0 ? 1 : status;
+    return rc < 0 && rc != OUT_EWRITE; /* a write error: main tells it */
 }
 
 /* --- crawler export ------------------------------------------------------ */
@@ -966,9 +962,9 @@ int cmd_export(int argc, char **argv)
     int rc = store_export(s, o.table, out_row, &out);
     if (rc < 0 && rc != OUT_EWRITE)
         fprintf(stderr, "crawler: %s: %s\n", o.db, store_errmsg(s));
-    status = out_finish(&out);
+    out_finish(&out);
     store_close(s);
-    return rc != 0 ? 1 : status;
+    return rc < 0 && rc != OUT_EWRITE; /* a write error: main tells it */
 }
 
 /* --- crawler links ------------------------------------------------------- */
@@ -1011,10 +1007,10 @@ int cmd_links(int argc, char **argv)
         fprintf(stderr, "crawler: %s: not in the database\n", url);
     else if (rc < 0 && rc != OUT_EWRITE)
         fprintf(stderr, "crawler: %s: %s\n", o.db, store_errmsg(s));
-    status = out_finish(&out);
+    out_finish(&out);
     store_close(s);
     free(url);
-    return rc != 0 ? 1 : status;
+    return rc < 0 && rc != OUT_EWRITE; /* a write error: main tells it */
 }
 
 /* --- crawler explain ----------------------------------------------------- */

@@ -92,6 +92,20 @@ static int asked_help(int argc, char **argv, const char *usage)
     return 0;
 }
 
+/* 0 when base is an absolute http(s) URL; else says so, naming it by
+ * what (the argument it came as), and returns -1. */
+static int check_base(const char *what, const char *base)
+{
+    char *url = NULL;
+    int rc = url_normalize(base, NULL, URL_MAX_DEFAULT, &url);
+    free(url);
+    if (rc < 0) {
+        fprintf(stderr, "crawler: %s '%s': %s\n", what, base, url_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_normalize(int argc, char **argv)
 {
     if (asked_help(argc, argv, NORMALIZE_USAGE))
@@ -100,17 +114,11 @@ int cmd_normalize(int argc, char **argv)
         fprintf(stderr, "usage: " NORMALIZE_USAGE "\n");
         return EXIT_USAGE;
     }
-    char *out = NULL;
-    int rc =
-        argc == 3 ? url_normalize(argv[2], NULL, URL_MAX_DEFAULT, &out) : 0;
-    free(out);
-    out = NULL;
-    if (rc < 0) {
-        fprintf(stderr, "crawler: BASE '%s': %s\n", argv[2], url_strerror(rc));
+    if (argc == 3 && check_base("BASE", argv[2]) < 0)
         return 1;
-    }
-    rc = url_normalize(argv[1], argc == 3 ? argv[2] : NULL, URL_MAX_DEFAULT,
-                       &out);
+    char *out = NULL;
+    int rc = url_normalize(argv[1], argc == 3 ? argv[2] : NULL, URL_MAX_DEFAULT,
+                           &out);
     if (rc < 0) {
         fprintf(stderr, "crawler: '%s': %s\n", argv[1], url_strerror(rc));
         return 1;
@@ -149,13 +157,8 @@ int cmd_extract(int argc, char **argv)
         fprintf(stderr, "usage: " EXTRACT_USAGE "\n");
         return EXIT_USAGE;
     }
-    char *check = NULL;
-    int rc = url_normalize(base, NULL, URL_MAX_DEFAULT, &check);
-    if (rc < 0) {
-        fprintf(stderr, "crawler: --base '%s': %s\n", base, url_strerror(rc));
+    if (check_base("--base", base) < 0)
         return EXIT_USAGE;
-    }
-    free(check);
     size_t len;
     char *body = cli_read_file(path, EXTRACT_MAX_BYTES, &len);
     if (!body)
@@ -164,7 +167,7 @@ int cmd_extract(int argc, char **argv)
                                .max_text_bytes = HTML_MAX_TEXT_BYTES_DEFAULT,
                                .max_url_bytes = URL_MAX_DEFAULT};
     struct parse_result res = {0};
-    rc = html_extract(body, len, base, NULL, &opt, &res);
+    int rc = html_extract(body, len, base, NULL, &opt, &res);
     if (rc == PARSE_EBINARY)
         fprintf(stderr, "crawler: %s: not HTML (binary content)\n", path);
     for (size_t i = 0; i < res.n_links; i++) {

@@ -651,12 +651,11 @@ static int decoder_next(struct decoder *d)
 
 struct marks {
     int is_on;       /* this document is being marked */
-    int is_broken;   /* a mark went astray: parse again unmarked */
     struct buf text; /* the stretches, back to back: no cap of its own,
                         they are part of the decoded body */
     size_t *ends;    /* stretch k is text[ends[k - 1] (0 for k = 0), ends[k]) */
     size_t n, alloc;
-    size_t n_seen; /* marks that came out so far */
+    size_t n_seen; /* marks that came out so far, extra ones too */
     char *out;     /* the marked copy of the chunk being fed */
     size_t out_alloc;
 };
@@ -763,9 +762,9 @@ static const char *marks_apply(struct marks *m, const char *p, size_t n,
     if (!m->is_on)
         return p;
     if (mark_find(p, n)) {
-        /* Ours could not be told from the document's. */
+        /* Ours could not be told from the document's: those still to come
+         * out are not counted, and the document is parsed again. */
         m->is_on = 0;
-        m->is_broken = m->n > 0;
         return p;
     }
     if (m->out_alloc < n) {
@@ -792,18 +791,23 @@ static const char *marks_apply(struct marks *m, const char *p, size_t n,
     return m->out;
 }
 
-/* The stretch of the next mark to come out, or NULL when there is none
- * (the document is then broken). */
+/* The stretch of the next mark to come out, or NULL for a mark more than
+ * went in (the document then went astray). */
 static const char *mark_take(struct marks *m, size_t *len)
 {
-    if (m->n_seen == m->n) {
-        m->is_broken = 1;
-        return NULL;
-    }
     size_t k = m->n_seen++;
+    if (k >= m->n)
+        return NULL;
     size_t at = k ? m->ends[k - 1] : 0;
     *len = m->ends[k] - at;
     return m->text.data + at;
+}
+
+/* Not every mark came out as text or a comment, or more came out than
+ * went in: the result is wrong, and the document is parsed unmarked. */
+static int marks_astray(const struct marks *m)
+{
+    return m->n_seen != m->n;
 }
 
 #define MAX_RESTARTS 10000
@@ -1571,39 +1575,36 @@ static void text_put(struct extract *st, const char *p, size_t n)
         sink_add(&st->text, (const unsigned char *)p, n);
 }
 
-/* libxml2's text, each mark replaced by its stretch. */
-static void on_text(void *ctx, const xmlChar *ch, int len)
+/* libxml2's characters p, n, each mark replaced by its stretch: put to
+ * the text when is_kept, only counted as seen otherwise (a comment). */
+static void unmark(struct extract *st, const char *p, size_t n, int is_kept)
 {
-    struct extract *st = ctx;
-    if (len <= 0)
-        return;
-    const char *p = (const char *)ch, *end = p + len;
-    if (st->marks.is_on) {
-        const char *mk;
-        while ((mk = mark_find(p, (size_t)(end - p))) != NULL) {
+    const char *end = p + n, *mk;
+    while (st->marks.is_on && (mk = mark_find(p, (size_t)(end - p))) != NULL) {
+        size_t len;
+        const char *t = mark_take(&st->marks, &len);
+        if (is_kept) {
             text_put(st, p, (size_t)(mk - p));
-            size_t n;
-            const char *t = mark_take(&st->marks, &n);
             if (t)
-                text_put(st, t, n);
-            p = mk + MARK_LEN;
+                text_put(st, t, len);
         }
+        p = mk + MARK_LEN;
     }
-    text_put(st, p, (size_t)(end - p));
+    if (is_kept)
+        text_put(st, p, (size_t)(end - p));
 }
 
-/* Marks in a comment count as seen: comments hold no text we keep. */
+static void on_text(void *ctx, const xmlChar *ch, int len)
+{
+    if (len > 0)
+        unmark(ctx, (const char *)ch, (size_t)len, 1);
+}
+
 static void on_comment(void *ctx, const xmlChar *value)
 {
     struct extract *st = ctx;
-    if (!st->marks.is_on)
-        return;
-    const char *p = (const char *)value, *end = p + strlen(p), *mk;
-    size_t n;
-    while ((mk = mark_find(p, (size_t)(end - p))) != NULL) {
-        (void)mark_take(&st->marks, &n);
-        p = mk + MARK_LEN;
-    }
+    if (st->marks.is_on)
+        unmark(st, (const char *)value, strlen((const char *)value), 0);
 }
 
 static void extract_init(struct extract *st, const char *url,
@@ -1706,8 +1707,6 @@ static void parse_body(struct extract *st, const char *body, size_t len,
     sax.ignorableWhitespace = on_text;
     sax.comment = on_comment;
     sax_run(&s, &sax, st, &d, &st->marks);
-    if (st->marks.n_seen != st->marks.n)
-        st->marks.is_broken = 1;
     decoder_release(&d);
     charset_close(&cs);
 }
@@ -1729,7 +1728,7 @@ int html_extract(const char *body, size_t len, const char *url,
         rc = PARSE_EBINARY;
     } else {
         parse_body(&st, body, len, content_type);
-        if (st.marks.is_broken) {
+        if (marks_astray(&st.marks)) {
             extract_finish(&st);
             parse_result_release(out);
             memset(out, 0, sizeof *out);

@@ -657,10 +657,10 @@ void store_close(struct store *s)
     /* The writer empties the log itself: closing does so only for the last
      * connection, and a reader still open (`crawler index` keeps one) would
      * leave the writer's work in the -wal file, lost to anyone who copies
-     * the database file alone. */
+     * the database file alone. A writer that must know whether it could
+     * calls store_empty_log first; after that this copy finds nothing. */
     if (s->db && s->lock_fd >= 0)
-        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
-                                  NULL);
+        (void)store_empty_log(s);
     if (s->db)
         sqlite3_close(s->db);
     if (s->lock_fd >= 0)
